@@ -13,9 +13,11 @@ type FundService interface {
 	FundTotals(ctx context.Context, slug string) (*FundTotals, error)
 }
 
-// AccountService reads the chart of accounts.
+// AccountService reads and extends the chart of accounts.
 type AccountService interface {
 	ListAccounts(ctx context.Context) ([]Account, error)
+	// OpenAccount adds an account under an existing parent.
+	OpenAccount(ctx context.Context, a Account) error
 }
 
 // TransactionService records and reads journal entries.

@@ -83,6 +83,10 @@ type Options struct {
 	BinDir string
 	// Logger receives progress messages. nil discards them.
 	Logger *slog.Logger
+	// Attach makes Start use a server that is already running on DataDir
+	// (started by another process, such as "fundledger serve") instead of
+	// stopping it. Stop then leaves that server running.
+	Attach bool
 }
 
 // Cluster is a running private PostgreSQL server started by Start.
@@ -96,8 +100,9 @@ type Cluster struct {
 	run     runner
 	log     *slog.Logger
 
-	mu      sync.Mutex
-	stopped bool
+	mu       sync.Mutex
+	stopped  bool
+	attached bool // the server belongs to another process; Stop leaves it
 }
 
 // Port returns the TCP port the server listens on at 127.0.0.1.
@@ -235,8 +240,8 @@ func checkBinDir(dir string) error {
 
 // Start starts a private PostgreSQL server on opts.DataDir, running initdb
 // first if the directory holds no cluster, and returns once the server
-// accepts connections on 127.0.0.1:Port. The wait is bounded by ctx and by
-// 30 seconds. If a server left over from an earlier run is still running on
+// accepts connections on 127.0.0.1:Port. Start is bounded by ctx; the wait
+// for the server, by 30 seconds as well. If a server left over from an earlier run is still running on
 // the data directory, it is stopped first. The server log is written to
 // <DataDir>/server.log; its tail is included in the error when the server
 // fails to start. Call Stop to shut the server down.
@@ -279,6 +284,16 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if hasCluster && opts.Attach {
+		if port, ok := c.runningPort(ctx); ok {
+			c.port, c.attached = port, true
+			if err := c.waitReady(ctx, port); err != nil {
+				return nil, err
+			}
+			c.log.Info("using the PostgreSQL server already running on the data directory", "port", port)
+			return c, nil
+		}
+	}
 	if hasCluster {
 		if err := c.stopLeftoverServer(ctx); err != nil {
 			return nil, err
@@ -302,7 +317,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 func (c *Cluster) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.stopped {
+	if c.stopped || c.attached {
+		c.stopped = true
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, stopTimeout+5*time.Second)
@@ -457,6 +473,27 @@ func (c *Cluster) stopLeftoverServer(ctx context.Context) error {
 	return nil
 }
 
+// runningPort reports the port of a server running on the data directory,
+// read from the fourth line of its postmaster.pid.
+func (c *Cluster) runningPort(ctx context.Context) (int, bool) {
+	if !c.pidFileExists() {
+		return 0, false
+	}
+	if _, err := c.pgctl(ctx, "status", "-D", c.dataDir); err != nil {
+		return 0, false
+	}
+	b, err := os.ReadFile(filepath.Join(c.dataDir, "postmaster.pid"))
+	if err != nil {
+		return 0, false
+	}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 4 {
+		return 0, false
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(lines[3]))
+	return port, err == nil && port > 0
+}
+
 // makeSocketDir creates a short private directory for the Unix socket:
 // socket paths are limited to about 107 bytes.
 func (c *Cluster) makeSocketDir() error {
@@ -488,6 +525,8 @@ var errAddrInUse = errors.New("port already in use")
 // startServer starts the server, retrying with another free port when
 // port is 0 and the chosen one gets taken in the meantime.
 func (c *Cluster) startServer(ctx context.Context, port int) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
 	attempts := 1
 	if port == 0 {
 		attempts = portAttempts
@@ -516,9 +555,6 @@ func (c *Cluster) startServer(ctx context.Context, port int) error {
 // startOnce runs pg_ctl start on port p and waits until the server accepts
 // connections.
 func (c *Cluster) startOnce(ctx context.Context, p int) error {
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-
 	var logOffset int64
 	if fi, err := os.Stat(c.logFile); err == nil {
 		logOffset = fi.Size()

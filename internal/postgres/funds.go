@@ -123,13 +123,17 @@ func (s *FundService) OpenAccount(ctx context.Context, a ledger.Account) error {
 		return err
 	}
 	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
-		var exists bool
-		if err := tx.QueryRow(ctx, `select exists(select 1 from accounts where code = $1)`, a.Code).Scan(&exists); err != nil {
+		var name string
+		err := tx.QueryRow(ctx, `select name from accounts where code = $1`, a.Code).Scan(&name)
+		switch {
+		case err == nil && name == a.Name:
+			return nil // already open, as asked: opening is idempotent
+		case err == nil:
+			return ledger.Errorf(ledger.ECONFLICT, "account %s already exists, named %q", a.Code, name)
+		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
-		if exists {
-			return ledger.Errorf(ledger.ECONFLICT, "account %s already exists", a.Code)
-		}
+		var exists bool
 		if p := a.Parent(); p != "" {
 			if err := tx.QueryRow(ctx, `select exists(select 1 from accounts where code = $1)`, p).Scan(&exists); err != nil {
 				return err

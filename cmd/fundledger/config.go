@@ -1,0 +1,110 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+)
+
+// Config is everything the program reads from its environment and flags.
+type Config struct {
+	DatabaseURL string // DATABASE_URL; "" runs a private cluster
+	Addr        string // FUNDLEDGER_ADDR, --addr
+	DataDir     string // FUNDLEDGER_DATA_DIR
+	Demo        bool   // FUNDLEDGER_DEMO, --demo
+	LogFormat   string // FUNDLEDGER_LOG_FORMAT
+	LogLevel    string // FUNDLEDGER_LOG_LEVEL
+}
+
+// loadConfig reads defaults, then the environment; flags registered by the
+// caller override both.
+func loadConfig(getenv func(string) string) Config {
+	c := Config{
+		DatabaseURL: getenv("DATABASE_URL"),
+		Addr:        ":8080",
+		DataDir:     ".fundledger",
+		LogFormat:   "text",
+		LogLevel:    "info",
+		Demo:        getenv("FUNDLEDGER_DEMO") == "true" || getenv("FUNDLEDGER_DEMO") == "1",
+	}
+	for env, dst := range map[string]*string{
+		"FUNDLEDGER_ADDR": &c.Addr, "FUNDLEDGER_DATA_DIR": &c.DataDir,
+		"FUNDLEDGER_LOG_FORMAT": &c.LogFormat, "FUNDLEDGER_LOG_LEVEL": &c.LogLevel,
+	} {
+		if v := getenv(env); v != "" {
+			*dst = v
+		}
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("FUNDLEDGER_LOG_FORMAT must be json or text, not %q", c.LogFormat)
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("FUNDLEDGER_LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	if c.DatabaseURL != "" {
+		if _, err := url.Parse(c.DatabaseURL); err != nil && !strings.Contains(c.DatabaseURL, "=") {
+			return fmt.Errorf("DATABASE_URL is not a URL")
+		}
+	}
+	if _, err := filepath.Abs(c.DataDir); err != nil {
+		return fmt.Errorf("FUNDLEDGER_DATA_DIR: %w", err)
+	}
+	return nil
+}
+
+// LogValue prints the configuration with the database password masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("database_url", maskURL(c.DatabaseURL)),
+		slog.String("addr", c.Addr),
+		slog.String("data_dir", c.DataDir),
+		slog.Bool("demo", c.Demo),
+		slog.String("log_format", c.LogFormat),
+		slog.String("log_level", c.LogLevel),
+	)
+}
+
+func maskURL(s string) string {
+	if s == "" {
+		return "(private cluster)"
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if strings.Contains(s, "password") {
+			return "(set; not a URL, hidden)"
+		}
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func (c Config) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+type flagSet = flag.FlagSet
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("fundledger "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
