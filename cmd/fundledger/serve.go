@@ -12,6 +12,7 @@ import (
 	"github.com/fundledger/fundledger/internal/demo"
 	"github.com/fundledger/fundledger/internal/postgres"
 	"github.com/fundledger/fundledger/internal/server"
+	"github.com/fundledger/fundledger/ledger"
 )
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -45,10 +46,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	dons := postgres.NewDonationService(db)
 	if embedded || cfg.Demo {
 		sum, err := demo.Seed(ctx, demo.Services{Funds: funds, Transactions: txs, Donations: dons})
-		if err != nil {
+		switch {
+		case ledger.ErrorCode(err) == ledger.ECONFLICT && !cfg.Demo:
+			// The private cluster's books hold funds of the user's own: leave them be.
+			log.Info("demo data not loaded: " + ledger.ErrorMessage(err))
+		case err != nil:
 			return fmt.Errorf("seed demo data: %w", err)
+		default:
+			log.Info("demo data in place", "funds", sum.Funds, "donations", sum.Donations, "transactions", sum.Transactions)
 		}
-		log.Info("demo data in place", "funds", sum.Funds, "donations", sum.Donations, "transactions", sum.Transactions)
 	}
 
 	srv := &server.Server{

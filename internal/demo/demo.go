@@ -78,7 +78,8 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 			return nil, fmt.Errorf("demo: fund %s: %w", spec.slug, err)
 		}
 		key := KeyPrefix + "fund-" + spec.slug
-		if err := s.Funds.CreateFund(ctx, f, key, fingerprint(spec.slug, f.Name, f.Description, f.Currency.Code, spec.target, fmt.Sprint(f.Restricted))); err != nil {
+		fp := fingerprint(spec.slug, f.Name, f.Description, f.Currency.Code, spec.target, fmt.Sprint(f.Restricted))
+		if err := s.Funds.CreateFund(ctx, f, key, fp); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 	}

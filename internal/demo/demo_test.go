@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,6 +145,13 @@ func TestSeed(t *testing.T) {
 		t.Errorf("not varied enough: %d channels, %d currencies, %d ack displays, %d countries, %d in CHF, %d messages",
 			channels, currencies, displays, countries, chf, messages)
 	}
+	var badAck int
+	if err := db.Pool.QueryRow(ctx, `select count(*) from donations where
+		(ack_display = 'anonymous' and (ack_alias <> '' or ack_show_amount))
+		or (ack_display = 'alias' and ack_alias = '')
+		or (ack_display = 'name' and donor_name = '' and donor_organisation = '')`).Scan(&badAck); err != nil || badAck != 0 {
+		t.Errorf("%d donations whose acknowledgement does not fit the donor (%v)", badAck, err)
+	}
 	if emails == 0 || emails > 5 || badEmails != 0 {
 		t.Errorf("%d donor emails, %d not at example.org; want a few, all at example.org", emails, badEmails)
 	}
@@ -244,6 +252,36 @@ func TestSeedJournal(t *testing.T) {
 		if b.Account == ledger.AccountGrants && !b.Amount.Equal(decimal.RequireFromString("770000")) {
 			t.Errorf("Zhanaozen grants %s %s, want 770000.00", b.Amount, b.Currency.Code)
 		}
+	}
+}
+
+// Seeds running at once (two instances starting with the demo) all succeed
+// and write the demo once.
+func TestSeedConcurrently(t *testing.T) {
+	db := pgtest.NewDB(t)
+	const seeders = 4
+	var wg sync.WaitGroup
+	errs := make([]error, seeders)
+	sums := make([]*demo.Summary, seeders)
+	for i := range seeders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sums[i], errs[i] = demo.Seed(ctx, services(db))
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("seeder %d: %v", i, err)
+		}
+	}
+	c := countRows(t, db)
+	if n := int64(sums[0].Donations + sums[0].Transactions); c.transactions != n || c.donations != int64(sums[0].Donations) || c.funds != 3 {
+		t.Fatalf("concurrent seeds left %+v, want %d transactions", c, n)
+	}
+	if r, err := postgres.NewVerifier(db).Verify(ctx); err != nil || !r.OK() {
+		t.Fatalf("verify: %v %v", r, err)
 	}
 }
 

@@ -275,3 +275,43 @@ func TestCreateFund(t *testing.T) {
 		t.Fatalf("find missing: %v", err)
 	}
 }
+
+// Concurrent requests with one idempotency key all get the same result: a
+// fund created once, a transaction reversed once.
+func TestConcurrentSameKey(t *testing.T) {
+	b := mustBooks(t)
+	d := b.mustDonation(t, "d1", "10", "EUR", ledger.ChannelCash)
+	const n = 8
+	var wg sync.WaitGroup
+	fundIDs, revIDs := make([]int64, n), make([]string, n)
+	errs := make([]error, 2*n)
+	for i := 0; i < n; i++ {
+		wg.Add(2)
+		go func(i int) {
+			defer wg.Done()
+			f := &ledger.Fund{Slug: "legal-defence", Name: "Legal defence", Currency: mustCurrency(t, "GBP")}
+			errs[i] = b.fs.CreateFund(ctx, f, "fund-key", "fp")
+			fundIDs[i] = f.ID
+		}(i)
+		go func(i int) {
+			defer wg.Done()
+			r, err := b.txs.ReverseTransaction(ctx, d.TransactionID, &ledger.Transaction{IdempotencyKey: "rev-key", Fingerprint: "fp",
+				Metadata: map[string]string{"reason": "entered twice"}})
+			errs[n+i] = err
+			if r != nil {
+				revIDs[i] = r.ID
+			}
+		}(i)
+	}
+	wg.Wait()
+	for i := 0; i < n; i++ {
+		if errs[i] != nil || errs[n+i] != nil || fundIDs[i] != fundIDs[0] || revIDs[i] != revIDs[0] {
+			t.Fatalf("request %d: fund %d (%v), reversal %s (%v); want fund %d, reversal %s", i, fundIDs[i], errs[i], revIDs[i], errs[n+i], fundIDs[0], revIDs[0])
+		}
+	}
+	rev, err := b.txs.FindTransaction(ctx, revIDs[0])
+	if err != nil || rev.Metadata["reason"] != "entered twice" || rev.Metadata["reversal_of"] != d.TransactionID {
+		t.Fatalf("reversal metadata: %v %v", rev.Metadata, err)
+	}
+	b.mustVerify(t)
+}

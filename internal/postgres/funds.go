@@ -33,6 +33,7 @@ func (s *FundService) CreateFund(ctx context.Context, f *ledger.Fund, key, finge
 			return err
 		}
 	}
+	slugTaken := false // set when an attempt lost the slug to a concurrent insert
 	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
 		if key != "" {
 			var slug, fp string
@@ -73,6 +74,11 @@ func (s *FundService) CreateFund(ctx context.Context, f *ledger.Fund, key, finge
 			values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id, created_at`,
 			f.Slug, f.Name, f.Description, f.Currency.Code, f.Target, f.Restricted, keyArg, fingerprint, s.db.now()).Scan(&f.ID, &f.CreatedAt)
 		switch {
+		case isUnique(err, "funds_slug_key") && key != "" && !slugTaken:
+			// Perhaps a concurrent request with the same key created it:
+			// the next attempt finds it by key, or reports the conflict.
+			slugTaken = true
+			return errRetry
 		case isUnique(err, "funds_slug_key"):
 			return ledger.Errorf(ledger.ECONFLICT, "a fund with slug %q already exists", f.Slug)
 		case isUnique(err, "funds_idempotency_key_key"):

@@ -71,10 +71,20 @@ func (s *TransactionService) ReverseTransaction(ctx context.Context, id string, 
 			return ledger.Errorf(ledger.ECONFLICT, "transaction %s is itself a reversal and cannot be reversed; record a new transaction instead", id)
 		}
 		if orig.ReversedBy != "" {
+			// A concurrent request with this same key may have just done it.
+			if prior, err := findByKey(ctx, tx, r.IdempotencyKey, r.Fingerprint); err != nil || prior != nil {
+				out = prior
+				return err
+			}
 			return ledger.Errorf(ledger.ECONFLICT, "transaction %s was already reversed by %s", id, orig.ReversedBy)
 		}
 		rev := orig.Reversal(r.IdempotencyKey, r.EffectiveDate, r.Description)
 		rev.Fingerprint = r.Fingerprint
+		for k, v := range r.Metadata {
+			if k != "reversal_of" {
+				rev.Metadata[k] = v
+			}
+		}
 		if rev.EffectiveDate.IsZero() {
 			rev.EffectiveDate = ledger.Date(s.db.now())
 		}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fundledger/fundledger/internal/pgtest"
+	"github.com/jackc/pgx/v5"
+)
+
+// syncBuffer is an io.Writer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// startServe runs "fundledger serve" on port 0 and returns its base URL.
+func startServe(t *testing.T, getenv func(string) string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, getenv, &stdout, &stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve returned %v\nstderr:\n%s", err, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not shut down within 30s")
+		}
+	})
+	re := regexp.MustCompile(`listening on (http://\S+)`)
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\nstderr:\n%s", err, stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve did not start listening\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	return ""
+}
+
+// runCmd runs a one-shot subcommand and returns its standard output.
+func runCmd(t *testing.T, getenv func(string) string, args ...string) (string, error) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	err := run(context.Background(), args, getenv, &stdout, &stderr)
+	return stdout.String(), err
+}
+
+func getJSON(t *testing.T, url, token string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return res.StatusCode
+}
+
+func TestEndToEnd(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "FUNDLEDGER_DEMO": "true", "FUNDLEDGER_LOG_FORMAT": "json"})
+	base := startServe(t, getenv)
+
+	var ready map[string]string
+	if code := getJSON(t, base+"/readyz", "", &ready); code != 200 {
+		t.Fatalf("readyz %d %v", code, ready)
+	}
+	var funds struct {
+		Funds []struct {
+			Slug   string            `json:"slug"`
+			Raised map[string]string `json:"raised"`
+		} `json:"funds"`
+	}
+	if code := getJSON(t, base+"/api/v1/funds", "", &funds); code != 200 || len(funds.Funds) == 0 || len(funds.Funds[0].Raised) == 0 {
+		t.Fatalf("demo funds: %d %+v", code, funds)
+	}
+
+	out, err := runCmd(t, getenv, "token", "create", "--name", "e2e treasurer", "--role", "treasurer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	token := lines[len(lines)-1]
+	if !strings.HasPrefix(token, "flt_") || strings.Contains(token, " ") {
+		t.Fatalf("token create printed %q; the last line must be the token alone", out)
+	}
+
+	body := `{"fund":"` + funds.Funds[0].Slug + `","amount":"200.00","currency":"EUR","channel":"cash","received_on":"2011-09-03",
+		"donor":{"organisation":"Street collection, Hamburg"},"acknowledgement":{"display":"name","show_amount":true}}`
+	req, _ := http.NewRequest("POST", base+"/api/v1/donations", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Idempotency-Key", "e2e-hamburg")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Fatalf("record donation: %d %s", res.StatusCode, raw)
+	}
+	var tb struct {
+		Totals map[string]string `json:"totals"`
+	}
+	if code := getJSON(t, base+"/api/v1/trial-balance", token, &tb); code != 200 || len(tb.Totals) == 0 {
+		t.Fatalf("trial balance %d %+v", code, tb)
+	}
+	for cur, total := range tb.Totals {
+		if strings.Trim(total, "0.") != "" {
+			t.Errorf("trial balance in %s sums to %s", cur, total)
+		}
+	}
+
+	out, err = runCmd(t, getenv, "verify")
+	if err != nil || !strings.Contains(out, "OK:") {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, getenv, "export", "--format", "hledger")
+	if err != nil || !strings.Contains(out, "200.00 EUR") {
+		t.Fatalf("export: %v\n%.500s", err, out)
+	}
+	file := filepath.Join(t.TempDir(), "books.beancount")
+	if _, err := runCmd(t, getenv, "export", "--format", "beancount", "--output", file); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(file); err != nil || !bytes.Contains(b, []byte("200.00 EUR")) {
+		t.Fatalf("beancount export file: %v %.300s", err, b)
+	}
+	out, err = runCmd(t, getenv, "migrate")
+	if err != nil || !strings.Contains(out, "version") {
+		t.Fatalf("migrate: %v %s", err, out)
+	}
+
+	// Tampering behind the ledger's back makes verify fail and say why.
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(context.Background(), `alter table postings disable trigger user;
+		update postings set amount = amount * 2 where transaction_id = (select id from transactions order by seq desc limit 1);
+		alter table postings enable trigger user`)
+	conn.Close(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = runCmd(t, getenv, "verify")
+	if err == nil || !strings.Contains(out, "does not match its hash") {
+		t.Fatalf("verify after tampering: %v\n%s", err, out)
+	}
+}
+
+func TestCommandErrors(t *testing.T) {
+	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t)})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"token", "create", "--name", "x", "--role", "admin"}, `role "admin" is not one of treasurer, observer`},
+		{[]string{"token", "create", "--role", "observer"}, "--name is required"},
+		{[]string{"token"}, "usage: fundledger token create"},
+		{[]string{"export", "--format", "xlsx"}, "xlsx"},
+		{[]string{"export", "--format", "hledger", "--fund", "nowhere"}, "nowhere"},
+		{[]string{"verify", "extra"}, "unexpected argument"},
+	} {
+		_, err := runCmd(t, getenv, tc.args...)
+		if err == nil || !strings.Contains(errorText(err), tc.want) {
+			t.Errorf("%v: got %v, want an error mentioning %q", tc.args, err, tc.want)
+		}
+	}
+	bad := env(map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:1/none?connect_timeout=2"})
+	if _, err := runCmd(t, bad, "verify"); err == nil || !strings.Contains(err.Error(), "127.0.0.1") {
+		t.Errorf("unreachable database: %v", err)
+	}
+}
+
+// With DATABASE_URL unset, fundledger runs its own PostgreSQL cluster in the
+// data directory and loads the demo: what "go run ./cmd/fundledger" does.
+func TestServeWithPrivateCluster(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	getenv := env(map[string]string{"FUNDLEDGER_DATA_DIR": dir})
+	base := startServe(t, getenv)
+	var funds struct {
+		Funds []struct {
+			Slug string `json:"slug"`
+		} `json:"funds"`
+	}
+	if code := getJSON(t, base+"/api/v1/funds", "", &funds); code != 200 || len(funds.Funds) == 0 {
+		t.Fatalf("funds on the private cluster: %d %+v", code, funds)
+	}
+	// A second command attaches to the running cluster instead of stopping it.
+	out, err := runCmd(t, getenv, "verify")
+	if err != nil || !strings.Contains(out, "OK:") {
+		t.Fatalf("verify on the private cluster: %v %s", err, out)
+	}
+	if code := getJSON(t, base+"/readyz", "", &map[string]string{}); code != 200 {
+		t.Fatalf("server not ready after verify attached: %d", code)
+	}
+}
