@@ -88,6 +88,9 @@ func (a Account) Validate() error {
 	if strings.TrimSpace(a.Name) == "" {
 		return Errorf(EINVALID, "account %s: name is required", a.Code)
 	}
+	if err := checkText("name", a.Name, 200); err != nil {
+		return err
+	}
 	return nil
 }
 

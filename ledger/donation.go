@@ -4,7 +4,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Channel is how a donation reached the fund.
@@ -99,13 +98,13 @@ func (d *Donation) Validate() error {
 		{"message", &d.Message, 2000},
 	} {
 		*f.v = strings.TrimSpace(*f.v)
-		if !utf8.ValidString(*f.v) || utf8.RuneCountInString(*f.v) > f.max {
-			return Errorf(EINVALID, "%s must be valid text of at most %d characters", f.name, f.max)
+		if err := checkText(f.name, *f.v, f.max); err != nil {
+			return err
 		}
 	}
 	if d.Donor.Email != "" {
 		if a, err := mail.ParseAddress(d.Donor.Email); err != nil || a.Address != d.Donor.Email {
-			return Errorf(EINVALID, "donor.email %q is not an email address", d.Donor.Email)
+			return Errorf(EINVALID, "donor.email is not an email address: give a plain address such as name@example.org")
 		}
 	}
 	d.Donor.Country = strings.ToUpper(strings.TrimSpace(d.Donor.Country))

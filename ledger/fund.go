@@ -3,7 +3,6 @@ package ledger
 import (
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -30,11 +29,11 @@ func (f *Fund) Validate() error {
 	if f.Name == "" {
 		return Errorf(EINVALID, "name is required")
 	}
-	if utf8.RuneCountInString(f.Name) > 200 {
-		return Errorf(EINVALID, "name must be at most 200 characters")
+	if err := checkText("name", f.Name, 200); err != nil {
+		return err
 	}
-	if utf8.RuneCountInString(f.Description) > 10000 {
-		return Errorf(EINVALID, "description must be at most 10000 characters")
+	if err := checkText("description", f.Description, 10000); err != nil {
+		return err
 	}
 	if f.Currency.Code == "" {
 		return Errorf(EINVALID, "currency is required (an ISO 4217 code such as EUR)")

@@ -32,12 +32,16 @@ func ParseMoney(amount, currency string) (Money, error) {
 	return Money{Amount: d, Currency: cur}, nil
 }
 
+// maxAmountLen bounds an amount's text, as given and as written with its
+// currency's decimals, so that every accepted amount can be read back.
+const maxAmountLen = 40
+
 // ParseAmount parses a plain decimal string for currency cur (see ParseMoney).
 func ParseAmount(s string, cur Currency) (decimal.Decimal, error) {
 	if s == "" {
 		return decimal.Decimal{}, Errorf(EINVALID, "amount is required (a decimal string such as \"1500.00\")")
 	}
-	if len(s) > 40 {
+	if len(s) > maxAmountLen {
 		return decimal.Decimal{}, Errorf(EINVALID, "amount %.12q... is too long", s)
 	}
 	digits, decimals, seenPoint := 0, 0, false
@@ -65,6 +69,9 @@ func ParseAmount(s string, cur Currency) (decimal.Decimal, error) {
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		return decimal.Decimal{}, Errorf(EINVALID, "amount %q is not a decimal number", s)
+	}
+	if len(d.StringFixed(cur.Exponent)) > maxAmountLen {
+		return decimal.Decimal{}, Errorf(EINVALID, "amount %.12q... is too large", s)
 	}
 	return d, nil
 }

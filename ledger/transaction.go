@@ -95,15 +95,15 @@ func (t *Transaction) Validate() error {
 	if t.Description == "" {
 		return Errorf(EINVALID, "description is required")
 	}
-	if utf8.RuneCountInString(t.Description) > MaxDescriptionLen || !utf8.ValidString(t.Description) {
-		return Errorf(EINVALID, "description must be valid text of at most %d characters", MaxDescriptionLen)
+	if err := checkText("description", t.Description, MaxDescriptionLen); err != nil {
+		return err
 	}
 	if len(t.Metadata) > MaxMetadataKeys {
 		return Errorf(EINVALID, "metadata may hold at most %d keys", MaxMetadataKeys)
 	}
 	for k, v := range t.Metadata {
-		if k == "" || len(k) > 64 || len(v) > 1000 || !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return Errorf(EINVALID, "metadata %.20q: keys must be 1 to 64 bytes and values at most 1000 bytes of text", k)
+		if k == "" || len(k) > 64 || len(v) > 1000 || checkText("metadata", k, 64) != nil || checkText("metadata", v, 1000) != nil {
+			return Errorf(EINVALID, "metadata %.20q: keys must be 1 to 64 bytes and values at most 1000 bytes of UTF-8 text without NUL characters", k)
 		}
 	}
 	if len(t.Postings) < 2 {

@@ -54,7 +54,7 @@ create table transactions (
     seq             bigint      not null unique check (seq > 0),
     idempotency_key text        not null unique check (length(idempotency_key) between 1 and 255),
     fingerprint     text        not null default '',
-    effective_date  date        not null,
+    effective_date  date        not null check (effective_date between '1900-01-01' and '9999-12-31'),
     description     text        not null check (length(description) between 1 and 500),
     metadata        jsonb       not null default '{}' check (jsonb_typeof(metadata) = 'object'),
     reversal_of     uuid        unique references transactions,

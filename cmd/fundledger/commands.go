@@ -99,12 +99,6 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	})
 }
 
-// books is the export's view of the ledger.
-type books struct {
-	*postgres.FundService
-	*postgres.TransactionService
-}
-
 func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var format, fund, output string
 	return withDatabase(ctx, "export", args, getenv, stderr, func(fs *flagSet) {
@@ -132,7 +126,8 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 			defer file.Close()
 			w = file
 		}
-		src := books{postgres.NewFundService(db), postgres.NewTransactionService(db)}
+		funds := postgres.NewFundService(db)
+		src := export.Books{Chart: funds, Funds: funds, Transactions: postgres.NewTransactionService(db)}
 		if err := export.Write(ctx, w, f, src, fundp); err != nil {
 			return err
 		}

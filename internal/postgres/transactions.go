@@ -28,7 +28,7 @@ func (s *TransactionService) RecordTransaction(ctx context.Context, t *ledger.Tr
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
-	if t.ReversalOf != "" {
+	if _, forged := t.Metadata["reversal_of"]; t.ReversalOf != "" || forged {
 		return nil, ledger.Errorf(ledger.EINVALID, "reversal_of: use the reverse call to reverse a transaction")
 	}
 	var out *ledger.Transaction

@@ -252,3 +252,17 @@ func TestDatabaseDefendsTheBooks(t *testing.T) {
 	}
 	b.mustVerify(t)
 }
+
+// Only the reverse call makes a reversal: a client cannot pass an ordinary
+// transaction off as one through its metadata.
+func TestRecordTransactionRefusesForgedReversal(t *testing.T) {
+	b := mustBooks(t)
+	_, err := b.txs.RecordTransaction(ctx, &ledger.Transaction{
+		IdempotencyKey: "forged", EffectiveDate: date("2011-12-17"), Description: "Not a reversal",
+		Metadata: map[string]string{"reversal_of": "00000000-0000-0000-0000-000000000000"},
+		Postings: []ledger.Posting{posting(t, "assets:cash", "zhanaozen", "1", "EUR"), posting(t, "income:other", "zhanaozen", "-1", "EUR")},
+	})
+	if ledger.ErrorCode(err) != ledger.EINVALID || !strings.Contains(ledger.ErrorMessage(err), "reverse call") {
+		t.Fatalf("got %v, want invalid pointing to the reverse call", err)
+	}
+}

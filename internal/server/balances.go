@@ -81,6 +81,12 @@ func (s *Server) handleTrialBalance(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if f.Fund != nil {
+		if _, err := s.Funds.FindFund(c.Request.Context(), *f.Fund); err != nil {
+			writeError(c, err)
+			return
+		}
+	}
 	bals, err := s.Balances.TrialBalance(c.Request.Context(), f)
 	if err != nil {
 		writeError(c, err)

@@ -113,5 +113,6 @@ func (s *Server) handleFundCreate(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	c.Header("Location", "/api/v1/funds/"+f.Slug)
 	c.JSON(http.StatusCreated, r)
 }

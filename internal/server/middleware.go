@@ -79,9 +79,8 @@ func limitBody(n int64) gin.HandlerFunc {
 // observer reads, a treasurer reads and writes.
 func (s *Server) authenticate(min ledger.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		h := c.GetHeader("Authorization")
-		secret, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || secret == "" {
+		scheme, secret, _ := strings.Cut(strings.TrimSpace(c.GetHeader("Authorization")), " ")
+		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 			writeError(c, ledger.Errorf(ledger.EUNAUTHORIZED, "this call needs a committee token: send Authorization: Bearer <token> (create one with fundledger token create)"))
 			return
 		}

@@ -73,7 +73,7 @@ func (s *Server) handleLivez(c *gin.Context) {
 func (s *Server) handleReadyz(c *gin.Context) {
 	if err := s.Ping(c.Request.Context()); err != nil {
 		s.Logger.Warn("readiness check failed", "error", err)
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "database unavailable"})
+		writeError(c, &ledger.Error{Code: ledger.EUNAVAILABLE, Message: "the database is unavailable"})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
