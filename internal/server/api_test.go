@@ -210,6 +210,8 @@ func TestAPIErrors(t *testing.T) {
 		{"bad slug", "POST", "/api/v1/funds", "treasurer", `{"slug":"Bad Slug","name":"x","currency":"EUR"}`, 400, "invalid", "slug"},
 		{"bad as_of", "GET", "/api/v1/trial-balance?as_of=yesterday", "observer", "", 400, "invalid", "as_of"},
 		{"no route", "GET", "/api/v1/nothing", "", "", 404, "not_found", "no route"},
+		{"trial balance of a missing fund", "GET", "/api/v1/trial-balance?fund=nowhere", "observer", "", 404, "not_found", "nowhere"},
+		{"balances of a missing fund", "GET", "/api/v1/balances?fund=nowhere", "observer", "", 404, "not_found", "nowhere"},
 		{"too large", "POST", "/api/v1/transactions", "treasurer", `{"description":"` + strings.Repeat("x", 2<<20) + `"}`, 413, "too_large", "larger than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -295,5 +297,28 @@ func TestHealthAndOpenAPI(t *testing.T) {
 		if res.Header.Get(h) == "" {
 			t.Errorf("header %s missing", h)
 		}
+	}
+}
+
+func TestAPIBearerSchemeIsCaseInsensitive(t *testing.T) {
+	a := newAPI(t)
+	req, _ := http.NewRequest("GET", a.url+"/api/v1/accounts", nil)
+	req.Header.Set("Authorization", "bearer "+a.observer)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("lower-case bearer scheme: %d", res.StatusCode)
+	}
+}
+
+func TestReadyzWithoutDatabase(t *testing.T) {
+	a := newAPI(t)
+	a.db.Close()
+	code, body, _ := a.do("GET", "/readyz", "", "", "")
+	if c, _ := errorOf(body); code != 503 || c != "unavailable" {
+		t.Fatalf("readyz with the database closed: %d %v", code, body)
 	}
 }

@@ -17,18 +17,25 @@ type balanceJSON struct {
 	Currency string `json:"currency"`
 }
 
-// balanceFilter reads ?fund= and ?as_of= .
-func balanceFilter(c *gin.Context) (ledger.BalanceFilter, error) {
+// balanceFilter reads ?fund= and ?as_of=; a fund that does not exist is
+// not found rather than an empty answer.
+func (s *Server) balanceFilter(c *gin.Context) (ledger.BalanceFilter, error) {
 	var f ledger.BalanceFilter
+	asOf, err := parseOptionalDate("as_of", c.Query("as_of"))
+	if err != nil {
+		return f, err
+	}
+	f.AsOf = asOf
 	if slug := c.Query("fund"); slug != "" {
 		if err := ledger.ValidateSlug(slug); err != nil {
 			return f, ledger.Errorf(ledger.EINVALID, "fund: %s", ledger.ErrorMessage(err))
 		}
+		if _, err := s.Funds.FindFund(c.Request.Context(), slug); err != nil {
+			return f, err
+		}
 		f.Fund = &slug
 	}
-	asOf, err := parseOptionalDate("as_of", c.Query("as_of"))
-	f.AsOf = asOf
-	return f, err
+	return f, nil
 }
 
 func balancesJSON(bals []ledger.Balance) ([]balanceJSON, map[string]string) {
@@ -53,16 +60,10 @@ func balancesJSON(bals []ledger.Balance) ([]balanceJSON, map[string]string) {
 }
 
 func (s *Server) handleBalances(c *gin.Context) {
-	f, err := balanceFilter(c)
+	f, err := s.balanceFilter(c)
 	if err != nil {
 		writeError(c, err)
 		return
-	}
-	if f.Fund != nil {
-		if _, err := s.Funds.FindFund(c.Request.Context(), *f.Fund); err != nil {
-			writeError(c, err)
-			return
-		}
 	}
 	bals, err := s.Balances.Balances(c.Request.Context(), f)
 	if err != nil {
@@ -76,16 +77,10 @@ func (s *Server) handleBalances(c *gin.Context) {
 // handleTrialBalance lists every account's balance per currency, summed over
 // funds; "totals" holds each currency's sum, which is zero in sound books.
 func (s *Server) handleTrialBalance(c *gin.Context) {
-	f, err := balanceFilter(c)
+	f, err := s.balanceFilter(c)
 	if err != nil {
 		writeError(c, err)
 		return
-	}
-	if f.Fund != nil {
-		if _, err := s.Funds.FindFund(c.Request.Context(), *f.Fund); err != nil {
-			writeError(c, err)
-			return
-		}
 	}
 	bals, err := s.Balances.TrialBalance(c.Request.Context(), f)
 	if err != nil {

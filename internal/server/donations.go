@@ -33,28 +33,25 @@ type donationRequest struct {
 	Message         string              `json:"message"`
 }
 
+// donationResponse is the donation as recorded: the request's fields, as
+// the ledger normalised them, with the ids and the time it was recorded.
 type donationResponse struct {
-	ID              string              `json:"id"`
-	TransactionID   string              `json:"transaction_id"`
-	Fund            string              `json:"fund"`
-	Amount          string              `json:"amount"`
-	Currency        string              `json:"currency"`
-	Channel         string              `json:"channel"`
-	ReceivedOn      string              `json:"received_on"`
-	Donor           donorJSON           `json:"donor"`
-	Acknowledgement acknowledgementJSON `json:"acknowledgement"`
-	Message         string              `json:"message"`
-	RecordedAt      time.Time           `json:"recorded_at"`
+	ID            string `json:"id"`
+	TransactionID string `json:"transaction_id"`
+	donationRequest
+	RecordedAt time.Time `json:"recorded_at"`
 }
 
 func newDonationResponse(d *ledger.Donation) donationResponse {
 	return donationResponse{
-		ID: d.ID, TransactionID: d.TransactionID, Fund: d.Fund,
-		Amount: amountString(d.Amount.Amount, d.Amount.Currency), Currency: d.Amount.Currency.Code,
-		Channel: string(d.Channel), ReceivedOn: d.ReceivedOn.Format(time.DateOnly),
-		Donor:           donorJSON{Name: d.Donor.Name, Email: d.Donor.Email, Organisation: d.Donor.Organisation, Country: d.Donor.Country},
-		Acknowledgement: acknowledgementJSON{Display: string(d.Acknowledgement.Display), Alias: d.Acknowledgement.Alias, ShowAmount: d.Acknowledgement.ShowAmount},
-		Message:         d.Message, RecordedAt: d.RecordedAt.UTC(),
+		ID: d.ID, TransactionID: d.TransactionID, RecordedAt: d.RecordedAt.UTC(),
+		donationRequest: donationRequest{
+			Fund: d.Fund, Amount: amountString(d.Amount.Amount, d.Amount.Currency), Currency: d.Amount.Currency.Code,
+			Channel: string(d.Channel), ReceivedOn: d.ReceivedOn.Format(time.DateOnly),
+			Donor:           donorJSON{Name: d.Donor.Name, Email: d.Donor.Email, Organisation: d.Donor.Organisation, Country: d.Donor.Country},
+			Acknowledgement: acknowledgementJSON{Display: string(d.Acknowledgement.Display), Alias: d.Acknowledgement.Alias, ShowAmount: d.Acknowledgement.ShowAmount},
+			Message:         d.Message,
+		},
 	}
 }
 
