@@ -109,8 +109,13 @@ func openAccount(ctx context.Context, tx pgx.Tx, a ledger.Account) error {
 	return nil
 }
 
-// ensureBankAccount opens the bank account for cur (and its parents) if needed.
+// ensureBankAccount opens the bank account for cur (and its parents) if
+// needed. It runs for every bank donation, so it first only looks.
 func ensureBankAccount(ctx context.Context, tx pgx.Tx, cur ledger.Currency) error {
+	var exists bool
+	if err := tx.QueryRow(ctx, `select exists(select 1 from accounts where code = $1)`, ledger.BankAccountCode(cur)).Scan(&exists); err != nil || exists {
+		return err
+	}
 	for _, a := range []ledger.Account{
 		{Code: "assets", Name: "Assets", Type: ledger.Asset},
 		{Code: ledger.AccountBank, Name: "Bank accounts", Type: ledger.Asset},
