@@ -55,19 +55,28 @@ func (s *DonationService) RecordDonation(ctx context.Context, d *ledger.Donation
 			return err
 		}
 		rec.TransactionID, rec.RecordedAt = t.ID, t.RecordedAt
-		_, err = tx.Exec(ctx, `insert into donations (id, transaction_id, fund_id, amount, currency, channel, received_on,
-			donor_name, donor_email, donor_organisation, donor_country, ack_display, ack_alias, ack_show_amount, message, recorded_at)
-			select $1, $2, f.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 from funds f where f.slug = $3`,
-			rec.ID, rec.TransactionID, rec.Fund, rec.Amount.Amount, rec.Amount.Currency.Code, string(rec.Channel), rec.ReceivedOn,
-			rec.Donor.Name, rec.Donor.Email, rec.Donor.Organisation, rec.Donor.Country,
-			string(rec.Acknowledgement.Display), rec.Acknowledgement.Alias, rec.Acknowledgement.ShowAmount, rec.Message, rec.RecordedAt)
 		out = &rec
-		return err
+		return insertDonation(ctx, tx, &rec, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record donation: %w", translate(err))
 	}
 	return out, nil
+}
+
+// insertDonation writes the donation row of rec, whose transaction is
+// already appended; pledgeID links a card donation to its pledge.
+func insertDonation(ctx context.Context, tx pgx.Tx, rec *ledger.Donation, pledgeID *string) error {
+	_, err := tx.Exec(ctx, `insert into donations (id, transaction_id, fund_id, amount, currency, channel, received_on,
+		donor_name, donor_email, donor_organisation, donor_country, ack_display, ack_alias, ack_show_amount, message, recorded_at, pledge_id)
+		select $1, $2, f.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 from funds f where f.slug = $3`,
+		rec.ID, rec.TransactionID, rec.Fund, rec.Amount.Amount, rec.Amount.Currency.Code, string(rec.Channel), rec.ReceivedOn,
+		rec.Donor.Name, rec.Donor.Email, rec.Donor.Organisation, rec.Donor.Country,
+		string(rec.Acknowledgement.Display), rec.Acknowledgement.Alias, rec.Acknowledgement.ShowAmount, rec.Message, rec.RecordedAt, pledgeID)
+	if err != nil {
+		return fmt.Errorf("insert donation: %w", err)
+	}
+	return nil
 }
 
 // FindDonation implements ledger.DonationService.
