@@ -29,6 +29,10 @@ type Pledge struct {
 	CheckoutSessionID string
 	CheckoutURL       string
 	CreatedAt         time.Time
+	// IdempotencyKey, when set, makes CreatePledge return the pledge made
+	// earlier with the same key and Fingerprint instead of a new one.
+	IdempotencyKey string
+	Fingerprint    string
 }
 
 // Validate checks the pledge as the donation page submits it.

@@ -18,6 +18,8 @@ create table pledges (
     status              text        not null default 'pending' check (status in ('pending', 'paid', 'expired', 'failed')),
     checkout_session_id text        unique,
     checkout_url        text        not null default '',
+    idempotency_key     text        unique,
+    fingerprint         text        not null default '',
     created_at          timestamptz not null,
     updated_at          timestamptz not null
 );

@@ -34,19 +34,51 @@ func (s *CardService) CreatePledge(ctx context.Context, p *ledger.Pledge) error 
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	p.ID, p.Status, p.CreatedAt = uuid.NewString(), ledger.PledgePending, s.db.now()
-	tag, err := s.db.Pool.Exec(ctx, `insert into pledges (id, fund_id, amount, currency, donor_name, donor_email, donor_organisation,
-		donor_country, ack_display, ack_alias, ack_show_amount, message, status, created_at, updated_at)
-		select $1, f.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $13 from funds f where f.slug = $2`,
-		p.ID, p.Fund, p.Amount.Amount, p.Amount.Currency.Code, p.Donor.Name, p.Donor.Email, p.Donor.Organisation,
-		p.Donor.Country, string(p.Acknowledgement.Display), p.Acknowledgement.Alias, p.Acknowledgement.ShowAmount, p.Message, p.CreatedAt)
-	if err != nil {
-		return fmt.Errorf("create pledge: %w", translate(err))
+	var key *string
+	if p.IdempotencyKey != "" {
+		if err := ledger.ValidateIdempotencyKey(p.IdempotencyKey); err != nil {
+			return err
+		}
+		key = &p.IdempotencyKey
 	}
-	if tag.RowsAffected() == 0 {
-		return ledger.Errorf(ledger.EINVALID, "fund %q does not exist", p.Fund)
+	for attempt := 0; attempt < 2; attempt++ {
+		if key != nil {
+			var id, fp string
+			err := s.db.Pool.QueryRow(ctx, `select id::text, fingerprint from pledges where idempotency_key = $1`, *key).Scan(&id, &fp)
+			if err == nil {
+				if fp != p.Fingerprint {
+					return ledger.Errorf(ledger.ECONFLICT, "idempotency key %q was already used for a different request", *key)
+				}
+				prior, err := findPledge(ctx, s.db.Pool, id, false)
+				if err != nil {
+					return fmt.Errorf("create pledge: %w", translate(err))
+				}
+				*p = *prior
+				return nil
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("create pledge: %w", translate(err))
+			}
+		}
+		p.ID, p.Status, p.CreatedAt = uuid.NewString(), ledger.PledgePending, s.db.now()
+		tag, err := s.db.Pool.Exec(ctx, `insert into pledges (id, fund_id, amount, currency, donor_name, donor_email, donor_organisation,
+			donor_country, ack_display, ack_alias, ack_show_amount, message, status, created_at, updated_at, idempotency_key, fingerprint)
+			select $1, f.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $13, $14, $15 from funds f where f.slug = $2`,
+			p.ID, p.Fund, p.Amount.Amount, p.Amount.Currency.Code, p.Donor.Name, p.Donor.Email, p.Donor.Organisation,
+			p.Donor.Country, string(p.Acknowledgement.Display), p.Acknowledgement.Alias, p.Acknowledgement.ShowAmount, p.Message, p.CreatedAt,
+			key, p.Fingerprint)
+		if isUnique(err, "pledges_idempotency_key_key") {
+			continue // a concurrent request with the same key won; return its pledge
+		}
+		if err != nil {
+			return fmt.Errorf("create pledge: %w", translate(err))
+		}
+		if tag.RowsAffected() == 0 {
+			return ledger.Errorf(ledger.EINVALID, "fund %q does not exist", p.Fund)
+		}
+		return nil
 	}
-	return nil
+	return fmt.Errorf("create pledge: idempotency key %q raced twice", p.IdempotencyKey)
 }
 
 // SetPledgeCheckout implements ledger.CardService.
@@ -73,7 +105,8 @@ func (s *CardService) FindPledge(ctx context.Context, id string) (*ledger.Pledge
 
 func findPledge(ctx context.Context, q querier, id string, lock bool) (*ledger.Pledge, error) {
 	sql := `select p.id::text, f.slug, p.amount, p.currency, p.donor_name, p.donor_email, p.donor_organisation, p.donor_country,
-		p.ack_display, p.ack_alias, p.ack_show_amount, p.message, p.status, coalesce(p.checkout_session_id, ''), p.checkout_url, p.created_at
+		p.ack_display, p.ack_alias, p.ack_show_amount, p.message, p.status, coalesce(p.checkout_session_id, ''), p.checkout_url, p.created_at,
+		coalesce(p.idempotency_key, ''), p.fingerprint
 		from pledges p join funds f on f.id = p.fund_id where p.id = $1`
 	if lock {
 		sql += ` for update of p`
@@ -84,7 +117,7 @@ func findPledge(ctx context.Context, q querier, id string, lock bool) (*ledger.P
 	)
 	err := q.QueryRow(ctx, sql, id).Scan(&p.ID, &p.Fund, &p.Amount.Amount, &cur, &p.Donor.Name, &p.Donor.Email, &p.Donor.Organisation,
 		&p.Donor.Country, &disp, &p.Acknowledgement.Alias, &p.Acknowledgement.ShowAmount, &p.Message, &st, &p.CheckoutSessionID,
-		&p.CheckoutURL, &p.CreatedAt)
+		&p.CheckoutURL, &p.CreatedAt, &p.IdempotencyKey, &p.Fingerprint)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ledger.Errorf(ledger.ENOTFOUND, "pledge %s not found", id)
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/fundledger/fundledger/ledger"
 	"github.com/gin-gonic/gin"
@@ -20,6 +21,16 @@ type Server struct {
 	Donations    ledger.DonationService
 	Balances     ledger.BalanceService
 	Tokens       ledger.TokenService
+	Cards        ledger.CardService
+	// Stripe and StripeWebhooks are nil when card donations are not
+	// configured; the service runs and says so.
+	Stripe         ledger.CardGateway
+	StripeWebhooks StripeWebhooks
+	// PublicURL is where donors reach this server, for Stripe's redirects.
+	PublicURL string
+	// checkoutLimit bounds checkouts per client, so the form cannot be used
+	// to flood Stripe.
+	checkoutLimit *clientLimiter
 	// Ping checks the database for /readyz.
 	Ping   func(context.Context) error
 	Logger *slog.Logger
@@ -29,6 +40,10 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	_ = r.SetTrustedProxies(nil) // ClientIP is the peer address unless a proxy is configured
+	if s.checkoutLimit == nil {
+		s.checkoutLimit = newClientLimiter(6*time.Second, 10) // a burst of 10, then one every 6 seconds
+	}
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recovery(), s.logRequests(), securityHeaders())
 	r.NoRoute(func(c *gin.Context) {
@@ -45,11 +60,17 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) routes(r *gin.Engine) {
 	r.GET("/livez", s.handleLivez)
 	r.GET("/readyz", s.handleReadyz)
+	r.POST("/webhooks/stripe", s.handleStripeWebhook)
+
+	r.GET("/donate/thanks", s.handleDonateThanks)
+	r.GET("/donate/:slug", s.handleDonatePage)
+	r.POST("/donate/:slug", s.checkoutLimit.limit(), s.handleDonateSubmit)
 
 	api := r.Group("/api/v1", limitBody(1<<20))
 	api.GET("/openapi.yaml", handleOpenAPI)
 	api.GET("/funds", s.handleFundList)
 	api.GET("/funds/:slug", s.handleFundGet)
+	api.POST("/checkout", s.checkoutLimit.limit(), s.handleCheckoutCreate)
 
 	read := api.Group("", s.authenticate(ledger.RoleObserver))
 	read.GET("/accounts", s.handleAccountList)
