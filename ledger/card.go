@@ -111,7 +111,7 @@ type CheckoutSession struct {
 	PaymentIntent string // pi_...
 	PledgeID      string // metadata pledge_id, "" for sessions made outside fundledger
 	FundSlug      string // metadata fund, "" when absent
-	Amount        Money  // amount_total in the charge currency
+	Amount        Money  // amount_total in the charge currency; zero Money when the session collects none
 	// Filled by CardGateway.Enrich for paid sessions: the charge and its
 	// balance transaction (settlement currency, fee).
 	ChargeID   string
@@ -125,8 +125,10 @@ type CardCharge struct {
 	Amount         Money // in the charge currency
 	AmountRefunded Money // cumulative, in the charge currency
 	// Filled by CardGateway.Enrich: the sum of the balance transactions of
-	// the charge's refunds that took money out (pending or succeeded), in the
-	// settlement currency, negative. Nil when Stripe did not say.
+	// the charge's refunds that took money out (pending or succeeded) and
+	// existed when the event was created, in the settlement currency,
+	// negative. Nil when none says; Enrich fails with EUNAVAILABLE while only
+	// some do.
 	RefundSettlement *Money
 	RefundFees       *Money
 }
@@ -172,7 +174,8 @@ type CardGateway interface {
 	// session, the settlement of a charge's refunds.
 	Enrich(ctx context.Context, ev *StripeEvent) error
 	// ListEvents calls fn for every event created since the given time,
-	// oldest first.
+	// oldest first. Stripe renders listed events in the account's default API
+	// version at the time they happened, not the webhook endpoint's.
 	ListEvents(ctx context.Context, since time.Time, fn func(*StripeEvent) error) error
 	// ParseEvent decodes an event's JSON, as stored in StripeEvent.Payload.
 	ParseEvent(raw []byte) (*StripeEvent, error)

@@ -18,6 +18,12 @@ type Config struct {
 	Demo        bool   // FUNDLEDGER_DEMO, --demo
 	LogFormat   string // FUNDLEDGER_LOG_FORMAT
 	LogLevel    string // FUNDLEDGER_LOG_LEVEL
+	PublicURL   string // FUNDLEDGER_PUBLIC_URL: where donors reach the service
+	DefaultFund string // FUNDLEDGER_DEFAULT_FUND: receives card payments naming no known fund
+
+	StripeSecretKey     string // STRIPE_SECRET_KEY; "" disables card donations
+	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET
+	StripeAPIBase       string // STRIPE_API_BASE; "" is Stripe itself
 }
 
 // loadConfig reads defaults, then the environment; flags registered by the
@@ -34,6 +40,9 @@ func loadConfig(getenv func(string) string) Config {
 	for env, dst := range map[string]*string{
 		"FUNDLEDGER_ADDR": &c.Addr, "FUNDLEDGER_DATA_DIR": &c.DataDir,
 		"FUNDLEDGER_LOG_FORMAT": &c.LogFormat, "FUNDLEDGER_LOG_LEVEL": &c.LogLevel,
+		"FUNDLEDGER_PUBLIC_URL": &c.PublicURL, "FUNDLEDGER_DEFAULT_FUND": &c.DefaultFund,
+		"STRIPE_SECRET_KEY": &c.StripeSecretKey, "STRIPE_WEBHOOK_SECRET": &c.StripeWebhookSecret,
+		"STRIPE_API_BASE": &c.StripeAPIBase,
 	} {
 		if v := getenv(env); v != "" {
 			*dst = v
@@ -55,6 +64,16 @@ func (c Config) validate() error {
 			return fmt.Errorf("DATABASE_URL is not a URL")
 		}
 	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("FUNDLEDGER_PUBLIC_URL must be an http(s) URL such as https://fund.example.org, not %q", c.PublicURL)
+		}
+	}
+	if c.StripeAPIBase != "" {
+		if u, err := url.Parse(c.StripeAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("STRIPE_API_BASE must be an http(s) URL such as http://localhost:12111, not %q", c.StripeAPIBase)
+		}
+	}
 	if _, err := filepath.Abs(c.DataDir); err != nil {
 		return fmt.Errorf("FUNDLEDGER_DATA_DIR: %w", err)
 	}
@@ -70,6 +89,11 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("demo", c.Demo),
 		slog.String("log_format", c.LogFormat),
 		slog.String("log_level", c.LogLevel),
+		slog.String("public_url", c.PublicURL),
+		slog.String("default_fund", c.DefaultFund),
+		slog.Bool("stripe_secret_key_set", c.StripeSecretKey != ""),
+		slog.Bool("stripe_webhook_secret_set", c.StripeWebhookSecret != ""),
+		slog.String("stripe_api_base", c.StripeAPIBase),
 	)
 }
 

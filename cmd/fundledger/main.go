@@ -42,6 +42,7 @@ Usage:
   fundledger verify                               recompute the books from postings and check the hash chain
   fundledger export --format hledger|beancount [--fund SLUG] [--output FILE]
                                                   write the books for hledger or beancount
+  fundledger stripe sync [--since 72h]            book Stripe events missed while webhooks were failing
 
 Environment:
   DATABASE_URL           PostgreSQL URL; when unset, a private PostgreSQL cluster runs in FUNDLEDGER_DATA_DIR
@@ -50,6 +51,11 @@ Environment:
   FUNDLEDGER_DEMO        "true" seeds the demo fund into an empty database (always on with the private cluster)
   FUNDLEDGER_LOG_FORMAT  json or text (default text)
   FUNDLEDGER_LOG_LEVEL   debug, info, warn or error (default info)
+  FUNDLEDGER_PUBLIC_URL  where donors reach the service, for Stripe's redirects (default http://localhost:PORT)
+  FUNDLEDGER_DEFAULT_FUND receives card payments that name no known fund (default: the oldest fund)
+  STRIPE_SECRET_KEY      Stripe secret key; unset, card donations are off
+  STRIPE_WEBHOOK_SECRET  signing secret of the Stripe webhook endpoint
+  STRIPE_API_BASE        Stripe API URL, e.g. http://localhost:12111 for stripe-mock
 `
 
 // run is the whole program; main only supplies the process's environment.
@@ -69,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runVerify(ctx, args, getenv, stdout, stderr)
 	case "export":
 		return runExport(ctx, args, getenv, stdout, stderr)
+	case "stripe":
+		return runStripe(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/fundledger/fundledger/internal/pgtest"
+	"github.com/fundledger/fundledger/internal/postgres"
+	"github.com/fundledger/fundledger/internal/stripe/stripetest"
+	"github.com/fundledger/fundledger/ledger"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -239,4 +242,61 @@ func TestServeWithPrivateCluster(t *testing.T) {
 	if code := getJSON(t, base+"/readyz", "", &map[string]string{}); code != 200 {
 		t.Fatalf("server not ready after verify attached: %d", code)
 	}
+}
+
+// stripe sync lists events through Stripe's API and books those the
+// webhook missed, through the same path; a second sync books nothing.
+func TestStripeSync(t *testing.T) {
+	missed := stripetest.SessionEvent("evt_missed", ledger.EventSessionCompleted, stripetest.SessionSpec{
+		ID: "cs_link_1", PaymentIntent: "pi_link_1", PaymentStatus: "paid", AmountTotal: 5000, Currency: "eur",
+		Metadata: map[string]string{"fund": "karaganda"}, // made with a Payment Link: no pledge
+	})
+	base := stripetest.StartMock(t, func(r map[string]any) {
+		stripetest.SettleIn(r, stripetest.Settlement{ChargeID: "ch_link_1", ChargeAmount: 5000, ChargeCurrency: "eur",
+			BalanceTransactionID: "txn_link_1", Amount: 5000, Fee: 90, Currency: "eur"})
+		stripetest.EventIn(r, missed)
+	})
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "STRIPE_SECRET_KEY": "sk_test_sync", "STRIPE_API_BASE": base})
+	db, err := postgres.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	funds := postgres.NewFundService(db)
+	for _, slug := range []string{"zhanaozen", "karaganda"} {
+		if err := funds.CreateFund(context.Background(), &ledger.Fund{Slug: slug, Name: slug, Currency: mustCurrency(t, "EUR")}, "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	out, err := runCmd(t, getenv, "stripe", "sync", "--since", "720h")
+	if err != nil || !strings.Contains(out, "1 applied") {
+		t.Fatalf("first sync: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, getenv, "stripe", "sync", "--since", "720h")
+	if err != nil || !strings.Contains(out, "1 duplicate") {
+		t.Fatalf("second sync: %v\n%s", err, out)
+	}
+	var fund, display string
+	if err := db.Pool.QueryRow(context.Background(), `select f.slug, d.ack_display from donations d join funds f on f.id = d.fund_id`).Scan(&fund, &display); err != nil {
+		t.Fatal(err)
+	}
+	if fund != "karaganda" || display != "anonymous" {
+		t.Fatalf("the Payment Link donation went to %s, shown %s; want karaganda, anonymous", fund, display)
+	}
+	if out, err := runCmd(t, getenv, "verify"); err != nil {
+		t.Fatalf("verify after sync: %v\n%s", err, out)
+	}
+	if _, err := runCmd(t, env(map[string]string{"DATABASE_URL": dbURL}), "stripe", "sync"); err == nil || !strings.Contains(err.Error(), "STRIPE_SECRET_KEY") {
+		t.Fatalf("sync without a key: %v", err)
+	}
+}
+
+func mustCurrency(t testing.TB, code string) ledger.Currency {
+	c, err := ledger.LookupCurrency(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

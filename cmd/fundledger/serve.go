@@ -57,14 +57,29 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
-	srv := &server.Server{
-		Funds: funds, Accounts: funds, Transactions: txs, Donations: dons,
-		Balances: postgres.NewBalanceService(db), Tokens: postgres.NewTokenService(db),
-		Ping: db.Ping, Logger: log,
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	url := "http://" + displayAddr(ln.Addr())
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = url
+	}
+	srv := &server.Server{
+		Funds: funds, Accounts: funds, Transactions: txs, Donations: dons,
+		Balances: postgres.NewBalanceService(db), Tokens: postgres.NewTokenService(db),
+		Cards: postgres.NewCardService(db, cfg.DefaultFund), PublicURL: cfg.PublicURL,
+		Ping: db.Ping, Logger: log,
+	}
+	gw, err := newStripe(cfg, log)
+	if err != nil {
+		return err
+	}
+	if gw != nil {
+		srv.Stripe = gw
+		if cfg.StripeWebhookSecret != "" {
+			srv.StripeWebhooks = gw
+		}
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -74,7 +89,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          nil,
 	}
-	url := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(stdout, "fundledger listening on %s\n", url)
 	if embedded {
 		fmt.Fprintf(stdout, "A demo fund is loaded. Public totals: %s/api/v1/funds\n", url)
