@@ -29,6 +29,8 @@ type Pledge struct {
 	CheckoutSessionID string
 	CheckoutURL       string
 	CreatedAt         time.Time
+	// Lang is the language the donor used, for the receipt.
+	Lang string
 	// IdempotencyKey, when set, makes CreatePledge return the pledge made
 	// earlier with the same key and Fingerprint instead of a new one.
 	IdempotencyKey string

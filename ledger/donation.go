@@ -24,9 +24,10 @@ var OfflineChannels = []Channel{ChannelBankTransfer, ChannelCash, ChannelCheque,
 type AckDisplay string
 
 const (
-	AckName      AckDisplay = "name"
-	AckAlias     AckDisplay = "alias"
-	AckAnonymous AckDisplay = "anonymous"
+	AckName         AckDisplay = "name"
+	AckOrganisation AckDisplay = "organisation"
+	AckAlias        AckDisplay = "alias"
+	AckAnonymous    AckDisplay = "anonymous"
 )
 
 // Donor is the person or organisation who gave. Everything here is personal
@@ -59,6 +60,14 @@ type Donation struct {
 	Fingerprint     string
 	TransactionID   string
 	RecordedAt      time.Time
+	// Lang is the donor's language, for the receipt.
+	Lang string
+}
+
+// Published reports whether the acknowledgement may appear in public
+// without a committee member's approval: anonymous, and without a message.
+func (d *Donation) Published() bool {
+	return d.Acknowledgement.Display == AckAnonymous && d.Message == ""
 }
 
 // Validate checks the donation and normalises its text fields.
@@ -122,12 +131,16 @@ func (d *Donation) Validate() error {
 		if d.Donor.Name == "" && d.Donor.Organisation == "" {
 			return Errorf(EINVALID, "acknowledgement.display is name but donor.name and donor.organisation are empty")
 		}
+	case AckOrganisation:
+		if d.Donor.Organisation == "" {
+			return Errorf(EINVALID, "acknowledgement.display is organisation but donor.organisation is empty")
+		}
 	case AckAlias:
 		if d.Acknowledgement.Alias == "" {
 			return Errorf(EINVALID, "acknowledgement.alias is required when acknowledgement.display is alias")
 		}
 	default:
-		return Errorf(EINVALID, "acknowledgement.display %q is not one of name, alias, anonymous", d.Acknowledgement.Display)
+		return Errorf(EINVALID, "acknowledgement.display %q is not one of name, organisation, alias, anonymous", d.Acknowledgement.Display)
 	}
 	return nil
 }

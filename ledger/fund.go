@@ -17,6 +17,9 @@ type Fund struct {
 	Currency    Currency         // the fund's reporting currency
 	Target      *decimal.Decimal // optional fundraising target, in Currency
 	Restricted  bool             // money may only be spent on the fund's purpose
+	// BankDetails tells donors how to give by bank transfer: account
+	// holder, IBAN, BIC and the reference to use. Shown in public.
+	BankDetails string
 	CreatedAt   time.Time
 }
 
@@ -33,6 +36,9 @@ func (f *Fund) Validate() error {
 		return err
 	}
 	if err := checkText("description", f.Description, 10000); err != nil {
+		return err
+	}
+	if err := checkText("bank_details", f.BankDetails, 2000); err != nil {
 		return err
 	}
 	if f.Currency.Code == "" {
@@ -72,4 +78,11 @@ type FundTotals struct {
 	Raised map[string]decimal.Decimal
 	// Donations is the number of donations recorded (reversed ones excluded).
 	Donations int64
+	// GrantsPaid is what the fund paid out as hardship grants, per currency.
+	GrantsPaid map[string]decimal.Decimal
+	// RaisedInFundCurrency is Raised converted to the fund's currency at the
+	// committee's exchange rates (informational; the books never convert at
+	// them), nil when a rate is missing. RatesAsOf is the oldest rate used.
+	RaisedInFundCurrency *decimal.Decimal
+	RatesAsOf            time.Time
 }

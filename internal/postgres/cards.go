@@ -62,11 +62,11 @@ func (s *CardService) CreatePledge(ctx context.Context, p *ledger.Pledge) error 
 		}
 		p.ID, p.Status, p.CreatedAt = uuid.NewString(), ledger.PledgePending, s.db.now()
 		tag, err := s.db.Pool.Exec(ctx, `insert into pledges (id, fund_id, amount, currency, donor_name, donor_email, donor_organisation,
-			donor_country, ack_display, ack_alias, ack_show_amount, message, status, created_at, updated_at, idempotency_key, fingerprint)
-			select $1, f.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $13, $14, $15 from funds f where f.slug = $2`,
+			donor_country, ack_display, ack_alias, ack_show_amount, message, status, created_at, updated_at, idempotency_key, fingerprint, lang)
+			select $1, f.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $13, $14, $15, $16 from funds f where f.slug = $2`,
 			p.ID, p.Fund, p.Amount.Amount, p.Amount.Currency.Code, p.Donor.Name, p.Donor.Email, p.Donor.Organisation,
 			p.Donor.Country, string(p.Acknowledgement.Display), p.Acknowledgement.Alias, p.Acknowledgement.ShowAmount, p.Message, p.CreatedAt,
-			key, p.Fingerprint)
+			key, p.Fingerprint, langOr(p.Lang))
 		if isUnique(err, "pledges_idempotency_key_key") {
 			continue // a concurrent request with the same key won; return its pledge
 		}
@@ -106,7 +106,7 @@ func (s *CardService) FindPledge(ctx context.Context, id string) (*ledger.Pledge
 func findPledge(ctx context.Context, q querier, id string, lock bool) (*ledger.Pledge, error) {
 	sql := `select p.id::text, f.slug, p.amount, p.currency, p.donor_name, p.donor_email, p.donor_organisation, p.donor_country,
 		p.ack_display, p.ack_alias, p.ack_show_amount, p.message, p.status, coalesce(p.checkout_session_id, ''), p.checkout_url, p.created_at,
-		coalesce(p.idempotency_key, ''), p.fingerprint
+		coalesce(p.idempotency_key, ''), p.fingerprint, p.lang
 		from pledges p join funds f on f.id = p.fund_id where p.id = $1`
 	if lock {
 		sql += ` for update of p`
@@ -117,7 +117,7 @@ func findPledge(ctx context.Context, q querier, id string, lock bool) (*ledger.P
 	)
 	err := q.QueryRow(ctx, sql, id).Scan(&p.ID, &p.Fund, &p.Amount.Amount, &cur, &p.Donor.Name, &p.Donor.Email, &p.Donor.Organisation,
 		&p.Donor.Country, &disp, &p.Acknowledgement.Alias, &p.Acknowledgement.ShowAmount, &p.Message, &st, &p.CheckoutSessionID,
-		&p.CheckoutURL, &p.CreatedAt, &p.IdempotencyKey, &p.Fingerprint)
+		&p.CheckoutURL, &p.CreatedAt, &p.IdempotencyKey, &p.Fingerprint, &p.Lang)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ledger.Errorf(ledger.ENOTFOUND, "pledge %s not found", id)
 	}
@@ -277,6 +277,7 @@ func (b *cardBooking) session(ctx context.Context) (ledger.StripeOutcome, error)
 	var pledgeID *string
 	if pledge != nil {
 		d.Fund, d.Donor, d.Acknowledgement, d.Message, pledgeID = pledge.Fund, pledge.Donor, pledge.Acknowledgement, pledge.Message, &pledge.ID
+		d.Lang = pledge.Lang
 	} else {
 		fund, err := b.s.fundFor(ctx, b.tx, cs.FundSlug)
 		if err != nil {
@@ -699,4 +700,11 @@ func movement(fund string, gross, settled, fee ledger.Money) ([]ledger.Posting, 
 	add(ledger.AccountStripeFees, fee)
 	add(ledger.AccountStripeClear, neg(fee))
 	return ps, nil
+}
+
+func langOr(l string) string {
+	if l == "" {
+		return "en"
+	}
+	return l
 }

@@ -67,14 +67,30 @@ func (s *DonationService) RecordDonation(ctx context.Context, d *ledger.Donation
 // insertDonation writes the donation row of rec, whose transaction is
 // already appended; pledgeID links a card donation to its pledge.
 func insertDonation(ctx context.Context, tx pgx.Tx, rec *ledger.Donation, pledgeID *string) error {
+	status := ledger.ModerationPending
+	if rec.Published() {
+		status = ledger.ModerationApproved
+	}
+	if rec.Lang == "" {
+		rec.Lang = "en"
+	}
 	_, err := tx.Exec(ctx, `insert into donations (id, transaction_id, fund_id, amount, currency, channel, received_on,
-		donor_name, donor_email, donor_organisation, donor_country, ack_display, ack_alias, ack_show_amount, message, recorded_at, pledge_id)
-		select $1, $2, f.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 from funds f where f.slug = $3`,
+		donor_name, donor_email, donor_organisation, donor_country, ack_display, ack_alias, ack_show_amount, message, recorded_at, pledge_id,
+		ack_status, lang)
+		select $1, $2, f.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19 from funds f where f.slug = $3`,
 		rec.ID, rec.TransactionID, rec.Fund, rec.Amount.Amount, rec.Amount.Currency.Code, string(rec.Channel), rec.ReceivedOn,
 		rec.Donor.Name, rec.Donor.Email, rec.Donor.Organisation, rec.Donor.Country,
-		string(rec.Acknowledgement.Display), rec.Acknowledgement.Alias, rec.Acknowledgement.ShowAmount, rec.Message, rec.RecordedAt, pledgeID)
+		string(rec.Acknowledgement.Display), rec.Acknowledgement.Alias, rec.Acknowledgement.ShowAmount, rec.Message, rec.RecordedAt, pledgeID,
+		string(status), rec.Lang)
 	if err != nil {
 		return fmt.Errorf("insert donation: %w", err)
+	}
+	if rec.Donor.Email != "" { // a receipt, sent by the outbox after commit
+		_, err = tx.Exec(ctx, `insert into receipts (donation_id, email, next_attempt_at, created_at) values ($1, $2, $3, $3)`,
+			rec.ID, rec.Donor.Email, rec.RecordedAt)
+		if err != nil {
+			return fmt.Errorf("queue receipt: %w", err)
+		}
 	}
 	return nil
 }
@@ -105,11 +121,11 @@ func findDonationBy(ctx context.Context, q querier, column, value string) (*ledg
 	)
 	err := q.QueryRow(ctx, `select d.id::text, d.transaction_id::text, f.slug, d.amount, d.currency, d.channel, d.received_on,
 		d.donor_name, d.donor_email, d.donor_organisation, d.donor_country, d.ack_display, d.ack_alias, d.ack_show_amount,
-		d.message, d.recorded_at, t.idempotency_key, t.fingerprint
+		d.message, d.recorded_at, t.idempotency_key, t.fingerprint, d.lang
 		from donations d join funds f on f.id = d.fund_id join transactions t on t.id = d.transaction_id
 		where d.`+column+` = $1`, value).Scan(&d.ID, &d.TransactionID, &d.Fund, &d.Amount.Amount, &cur, &ch, &d.ReceivedOn,
 		&d.Donor.Name, &d.Donor.Email, &d.Donor.Organisation, &d.Donor.Country, &disp, &d.Acknowledgement.Alias,
-		&d.Acknowledgement.ShowAmount, &d.Message, &d.RecordedAt, &idemKey, &fp)
+		&d.Acknowledgement.ShowAmount, &d.Message, &d.RecordedAt, &idemKey, &fp, &d.Lang)
 	if err != nil {
 		return nil, err
 	}

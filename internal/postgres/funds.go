@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fundledger/fundledger/ledger"
 	"github.com/jackc/pgx/v5"
@@ -70,9 +71,9 @@ func (s *FundService) CreateFund(ctx context.Context, f *ledger.Fund, key, finge
 		if key != "" {
 			keyArg = &key
 		}
-		err := tx.QueryRow(ctx, `insert into funds (slug, name, description, currency, target, restricted, idempotency_key, fingerprint, created_at)
-			values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id, created_at`,
-			f.Slug, f.Name, f.Description, f.Currency.Code, f.Target, f.Restricted, keyArg, fingerprint, s.db.now()).Scan(&f.ID, &f.CreatedAt)
+		err := tx.QueryRow(ctx, `insert into funds (slug, name, description, currency, target, restricted, idempotency_key, fingerprint, created_at, bank_details)
+			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id, created_at`,
+			f.Slug, f.Name, f.Description, f.Currency.Code, f.Target, f.Restricted, keyArg, fingerprint, s.db.now(), f.BankDetails).Scan(&f.ID, &f.CreatedAt)
 		switch {
 		case isUnique(err, "funds_slug_key") && key != "" && !slugTaken:
 			// Perhaps a concurrent request with the same key created it:
@@ -178,14 +179,14 @@ func (s *FundService) ListAccounts(ctx context.Context) ([]ledger.Account, error
 	return accts, nil
 }
 
-const selectFunds = `select id, slug, name, description, currency, target, restricted, created_at from funds`
+const selectFunds = `select id, slug, name, description, currency, target, restricted, bank_details, created_at from funds`
 
 func scanFund(r pgx.CollectableRow) (*ledger.Fund, error) {
 	var (
 		f   ledger.Fund
 		cur string
 	)
-	if err := r.Scan(&f.ID, &f.Slug, &f.Name, &f.Description, &cur, &f.Target, &f.Restricted, &f.CreatedAt); err != nil {
+	if err := r.Scan(&f.ID, &f.Slug, &f.Name, &f.Description, &cur, &f.Target, &f.Restricted, &f.BankDetails, &f.CreatedAt); err != nil {
 		return nil, err
 	}
 	c, err := ledger.LookupCurrency(cur)
@@ -249,5 +250,56 @@ func (s *FundService) FundTotals(ctx context.Context, slug string) (*ledger.Fund
 	if err != nil {
 		return nil, fmt.Errorf("fund totals %s: %w", slug, translate(err))
 	}
+	t.GrantsPaid = map[string]decimal.Decimal{}
+	rows, err = s.db.Pool.Query(ctx, `select b.currency, sum(b.amount) from balances b join funds f on f.id = b.fund_id
+		where f.slug = $1 and b.account = $2 group by b.currency having sum(b.amount) <> 0`, slug, ledger.AccountGrants)
+	if err != nil {
+		return nil, fmt.Errorf("fund totals %s: %w", slug, translate(err))
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&cur, &amt}, func() error { t.GrantsPaid[cur] = amt; return nil }); err != nil {
+		return nil, fmt.Errorf("fund totals %s: %w", slug, translate(err))
+	}
+	if err := s.convertRaised(ctx, slug, t); err != nil {
+		return nil, fmt.Errorf("fund totals %s: %w", slug, translate(err))
+	}
 	return t, nil
+}
+
+// convertRaised sums what a fund raised in its own currency at the
+// committee's rates, rounded to the currency's decimals for display.
+func (s *FundService) convertRaised(ctx context.Context, slug string, t *ledger.FundTotals) error {
+	var code string
+	if err := s.db.Pool.QueryRow(ctx, `select currency from funds where slug = $1`, slug).Scan(&code); err != nil {
+		return err
+	}
+	fundCur, err := ledger.LookupCurrency(code)
+	if err != nil {
+		return err
+	}
+	total := decimal.Zero
+	var oldest time.Time
+	for c, amt := range t.Raised {
+		if c == fundCur.Code {
+			total = total.Add(amt)
+			continue
+		}
+		var (
+			rate decimal.Decimal
+			asOf time.Time
+		)
+		err := s.db.Pool.QueryRow(ctx, `select rate, as_of from exchange_rates where currency = $1 and quote = $2`, c, fundCur.Code).Scan(&rate, &asOf)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // a rate is missing: show per currency only
+		}
+		if err != nil {
+			return err
+		}
+		total = total.Add(amt.Mul(rate))
+		if oldest.IsZero() || asOf.Before(oldest) {
+			oldest = asOf
+		}
+	}
+	total = total.Round(fundCur.Exponent)
+	t.RaisedInFundCurrency, t.RatesAsOf = &total, oldest
+	return nil
 }

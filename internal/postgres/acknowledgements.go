@@ -1,0 +1,371 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fundledger/fundledger/ledger"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+)
+
+// AcknowledgementService implements ledger.AcknowledgementService and
+// ledger.ReceiptService.
+type AcknowledgementService struct{ db *DB }
+
+// NewAcknowledgementService returns the acknowledgement service on db.
+func NewAcknowledgementService(db *DB) *AcknowledgementService {
+	return &AcknowledgementService{db: db}
+}
+
+var (
+	_ ledger.AcknowledgementService = (*AcknowledgementService)(nil)
+	_ ledger.ReceiptService         = (*AcknowledgementService)(nil)
+)
+
+// publicFrom is the name shown in public, computed in SQL so that personal
+// fields the donor did not consent to show never leave the database on the
+// public path: "" (Anonymous) unless a committee member approved it.
+const publicFrom = `case when d.ack_status = 'approved' then
+		case d.ack_display
+			when 'name' then coalesce(nullif(d.donor_name, ''), d.donor_organisation)
+			when 'organisation' then d.donor_organisation
+			when 'alias' then d.ack_alias
+			else '' end
+		else '' end`
+
+// acknowledged selects the donations on the public list: every donation
+// booked, except those reversed or refunded in full.
+const acknowledged = `from donations d join funds f on f.id = d.fund_id
+	where not exists (select 1 from transactions r where r.reversal_of = d.transaction_id)
+	and not exists (select 1 from stripe_payments sp where sp.donation_id = d.id and sp.refunded >= d.amount)`
+
+const maxAckPage = 200
+
+// ListAcknowledgements implements ledger.AcknowledgementService with keyset
+// pagination on (received_on, id), so any page costs what the first does.
+func (s *AcknowledgementService) ListAcknowledgements(ctx context.Context, f ledger.AckFilter) (*ledger.AckPage, error) {
+	if f.Limit <= 0 || f.Limit > maxAckPage {
+		f.Limit = 50
+	}
+	if f.After != "" && f.Before != "" {
+		return nil, ledger.Errorf(ledger.EINVALID, "give after or before, not both")
+	}
+	args := []any{f.Limit + 1}
+	where := ""
+	if f.Fund != nil {
+		args = append(args, *f.Fund)
+		where += fmt.Sprintf(` and f.slug = $%d`, len(args))
+	}
+	backward := f.Before != ""
+	if cur := f.After + f.Before; cur != "" {
+		day, id, err := decodeCursor(cur)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, day, id)
+		op := "<"
+		if backward {
+			op = ">"
+		}
+		where += fmt.Sprintf(` and (d.received_on, d.id) %s ($%d, $%d)`, op, len(args)-1, len(args))
+	}
+	order := `d.received_on desc, d.id desc`
+	if backward {
+		order = `d.received_on, d.id`
+	}
+	rows, err := s.db.Pool.Query(ctx, `select d.id, d.received_on, f.slug, f.name, d.channel,
+		case when d.ack_show_amount then d.amount end, d.currency, `+publicFrom+`,
+		case when d.ack_status = 'approved' then d.message else '' end
+		`+acknowledged+where+` order by `+order+` limit $1`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list acknowledgements: %w", translate(err))
+	}
+	var (
+		entries []ledger.PublicAck
+		ids     []uuid.UUID
+	)
+	for rows.Next() {
+		var (
+			e       ledger.PublicAck
+			id      uuid.UUID
+			ch, cur string
+			amount  *decimal.Decimal
+		)
+		if err := rows.Scan(&id, &e.Date, &e.Fund, &e.FundName, &ch, &amount, &cur, &e.From, &e.Message); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list acknowledgements: %w", err)
+		}
+		e.Channel = ledger.Channel(ch)
+		if amount != nil {
+			c, err := ledger.LookupCurrency(cur)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			e.Amount = &ledger.Money{Amount: *amount, Currency: c}
+		}
+		e.Cursor = encodeCursor(e.Date, id)
+		entries, ids = append(entries, e), append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list acknowledgements: %w", translate(err))
+	}
+	more := len(entries) > f.Limit
+	if more {
+		entries = entries[:f.Limit]
+	}
+	if backward {
+		for i, j := 0, len(entries)-1; i < j; i, j = i+1, j-1 {
+			entries[i], entries[j] = entries[j], entries[i]
+		}
+	}
+	page := &ledger.AckPage{Entries: entries}
+	if len(entries) == 0 {
+		return page, nil
+	}
+	first, last := entries[0].Cursor, entries[len(entries)-1].Cursor
+	switch {
+	case backward:
+		page.Older = last
+		if more {
+			page.Newer = first
+		}
+	default:
+		if more {
+			page.Older = last
+		}
+		if f.After != "" {
+			page.Newer = first
+		}
+	}
+	return page, nil
+}
+
+func encodeCursor(day time.Time, id uuid.UUID) string {
+	return day.Format("20060102") + "." + base64.RawURLEncoding.EncodeToString(id[:])
+}
+
+func decodeCursor(s string) (time.Time, uuid.UUID, error) {
+	bad := ledger.Errorf(ledger.EINVALID, "cursor %.40q is not one this list gave out", s)
+	d, rest, ok := strings.Cut(s, ".")
+	if !ok {
+		return time.Time{}, uuid.UUID{}, bad
+	}
+	day, err := time.Parse("20060102", d)
+	raw, err2 := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil || err2 != nil || len(raw) != 16 {
+		return time.Time{}, uuid.UUID{}, bad
+	}
+	id, _ := uuid.FromBytes(raw)
+	return day, id, nil
+}
+
+// ModerationQueue implements ledger.AcknowledgementService.
+func (s *AcknowledgementService) ModerationQueue(ctx context.Context, limit int) ([]ledger.ModerationItem, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	rows, err := s.db.Pool.Query(ctx, `select d.id::text, f.slug, d.received_on, d.channel, d.ack_display,
+		case d.ack_display when 'name' then coalesce(nullif(d.donor_name, ''), d.donor_organisation)
+			when 'organisation' then d.donor_organisation when 'alias' then d.ack_alias else '' end,
+		d.message
+		`+acknowledged+` and d.ack_status = 'pending' order by d.recorded_at limit $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("moderation queue: %w", translate(err))
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.ModerationItem, error) {
+		var (
+			it          ledger.ModerationItem
+			ch, display string
+		)
+		err := r.Scan(&it.DonationID, &it.Fund, &it.ReceivedOn, &ch, &display, &it.From, &it.Message)
+		it.Channel, it.Display = ledger.Channel(ch), ledger.AckDisplay(display)
+		return it, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("moderation queue: %w", translate(err))
+	}
+	return items, nil
+}
+
+// Moderate implements ledger.AcknowledgementService.
+func (s *AcknowledgementService) Moderate(ctx context.Context, ids []string, status ledger.ModerationStatus) (int, error) {
+	if status != ledger.ModerationApproved && status != ledger.ModerationHidden {
+		return 0, ledger.Errorf(ledger.EINVALID, "status must be approved or hidden, not %q", status)
+	}
+	if len(ids) == 0 || len(ids) > 500 {
+		return 0, ledger.Errorf(ledger.EINVALID, "give between 1 and 500 donation ids")
+	}
+	uuids := make([]uuid.UUID, len(ids))
+	for i, id := range ids {
+		u, err := uuid.Parse(id)
+		if err != nil {
+			return 0, ledger.Errorf(ledger.EINVALID, "donation id %q is not a UUID", id)
+		}
+		uuids[i] = u
+	}
+	tag, err := s.db.Pool.Exec(ctx, `update donations set ack_status = $2 where id = any($1)`, uuids, string(status))
+	if err != nil {
+		return 0, fmt.Errorf("moderate: %w", translate(err))
+	}
+	if int(tag.RowsAffected()) != len(uuids) {
+		return int(tag.RowsAffected()), ledger.Errorf(ledger.ENOTFOUND, "%d of the %d donations do not exist", len(uuids)-int(tag.RowsAffected()), len(uuids))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+const ackTokenPrefix = "ack_"
+
+func newAckToken() (string, []byte, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", nil, err
+	}
+	tok := ackTokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	return tok, hashToken(tok), nil
+}
+
+// AckByToken implements ledger.AcknowledgementService.
+func (s *AcknowledgementService) AckByToken(ctx context.Context, token string) (*ledger.Donation, error) {
+	if !strings.HasPrefix(token, ackTokenPrefix) || len(token) > 100 {
+		return nil, ledger.Errorf(ledger.ENOTFOUND, "this link is not valid")
+	}
+	var id string
+	err := s.db.Pool.QueryRow(ctx, `select id::text from donations where ack_token_hash = $1`, hashToken(token)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ledger.Errorf(ledger.ENOTFOUND, "this link is not valid, or a newer receipt replaced it")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("acknowledgement link: %w", translate(err))
+	}
+	d, err := findDonationBy(ctx, s.db.Pool, "id", id)
+	if err != nil {
+		return nil, fmt.Errorf("acknowledgement link: %w", translate(err))
+	}
+	return d, nil
+}
+
+// ChangeAcknowledgement implements ledger.AcknowledgementService.
+func (s *AcknowledgementService) ChangeAcknowledgement(ctx context.Context, token string, a ledger.Acknowledgement) error {
+	d, err := s.AckByToken(ctx, token)
+	if err != nil {
+		return err
+	}
+	d.Acknowledgement = a
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	status := ledger.ModerationPending
+	if d.Published() {
+		status = ledger.ModerationApproved
+	}
+	_, err = s.db.Pool.Exec(ctx, `update donations set ack_display = $2, ack_alias = $3, ack_show_amount = $4, ack_status = $5 where id = $1`,
+		d.ID, string(d.Acknowledgement.Display), d.Acknowledgement.Alias, d.Acknowledgement.ShowAmount, string(status))
+	if err != nil {
+		return fmt.Errorf("change acknowledgement: %w", translate(err))
+	}
+	return nil
+}
+
+// ClaimReceipts implements ledger.ReceiptService. Each claimed receipt gets
+// a fresh private link; only the link's hash is stored.
+func (s *AcknowledgementService) ClaimReceipts(ctx context.Context, limit int, lease time.Duration) ([]*ledger.Receipt, error) {
+	var out []*ledger.Receipt
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		out = nil
+		now := s.db.now()
+		rows, err := tx.Query(ctx, `select r.donation_id::text, r.email, r.attempts, d.lang, f.slug, f.name, d.amount, d.currency,
+			d.received_on, d.channel, d.ack_display, d.ack_alias, d.ack_show_amount
+			from receipts r join donations d on d.id = r.donation_id join funds f on f.id = d.fund_id
+			where r.status = 'pending' and r.next_attempt_at <= $1
+			order by r.next_attempt_at limit $2 for update of r skip locked`, now, limit)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*ledger.Receipt, error) {
+			var (
+				r                ledger.Receipt
+				cur, ch, display string
+			)
+			err := row.Scan(&r.DonationID, &r.Email, &r.Attempts, &r.Lang, &r.Fund, &r.FundName, &r.Amount.Amount, &cur,
+				&r.ReceivedOn, &ch, &display, &r.Acknowledgement.Alias, &r.Acknowledgement.ShowAmount)
+			if err != nil {
+				return nil, err
+			}
+			r.Channel, r.Acknowledgement.Display = ledger.Channel(ch), ledger.AckDisplay(display)
+			r.Amount.Currency, err = ledger.LookupCurrency(cur)
+			return &r, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range out {
+			tok, hash, err := newAckToken()
+			if err != nil {
+				return err
+			}
+			r.AckToken = tok
+			if _, err := tx.Exec(ctx, `update donations set ack_token_hash = $2 where id = $1`, r.DonationID, hash); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `update receipts set next_attempt_at = $2 where donation_id = $1`, r.DonationID, now.Add(lease)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim receipts: %w", translate(err))
+	}
+	return out, nil
+}
+
+// ReceiptSent implements ledger.ReceiptService.
+func (s *AcknowledgementService) ReceiptSent(ctx context.Context, donationID string) error {
+	_, err := s.db.Pool.Exec(ctx, `update receipts set status = 'sent', sent_at = $2, last_error = '' where donation_id = $1`, donationID, s.db.now())
+	if err != nil {
+		return fmt.Errorf("receipt sent: %w", translate(err))
+	}
+	return nil
+}
+
+// ReceiptFailed implements ledger.ReceiptService.
+func (s *AcknowledgementService) ReceiptFailed(ctx context.Context, donationID, reason string, retryAt *time.Time) error {
+	if len(reason) > 500 {
+		reason = reason[:500]
+	}
+	var err error
+	if retryAt == nil {
+		_, err = s.db.Pool.Exec(ctx, `update receipts set status = 'failed', attempts = attempts + 1, last_error = $2 where donation_id = $1`, donationID, reason)
+	} else {
+		_, err = s.db.Pool.Exec(ctx, `update receipts set attempts = attempts + 1, last_error = $2, next_attempt_at = $3 where donation_id = $1`, donationID, reason, *retryAt)
+	}
+	if err != nil {
+		return fmt.Errorf("receipt failed: %w", translate(err))
+	}
+	return nil
+}
+
+// SetExchangeRate records the committee's rate for showing totals.
+func (s *FundService) SetExchangeRate(ctx context.Context, r ledger.ExchangeRate) error {
+	if !r.Rate.IsPositive() {
+		return ledger.Errorf(ledger.EINVALID, "rate must be greater than zero")
+	}
+	if r.Currency == r.Quote {
+		return ledger.Errorf(ledger.EINVALID, "a rate needs two different currencies")
+	}
+	_, err := s.db.Pool.Exec(ctx, `insert into exchange_rates (currency, quote, rate, as_of, updated_at) values ($1, $2, $3, $4, $5)
+		on conflict (currency, quote) do update set rate = excluded.rate, as_of = excluded.as_of, updated_at = excluded.updated_at`,
+		r.Currency.Code, r.Quote.Code, r.Rate, ledger.Date(r.AsOf), s.db.now())
+	if err != nil {
+		return fmt.Errorf("set exchange rate: %w", translate(err))
+	}
+	return nil
+}
