@@ -8,3 +8,8 @@ import "embed"
 //
 //go:embed templates/*.html
 var Templates embed.FS
+
+// Static holds the stylesheet and other assets served under /static/.
+//
+//go:embed static
+var Static embed.FS

@@ -45,7 +45,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	txs := postgres.NewTransactionService(db)
 	dons := postgres.NewDonationService(db)
 	if embedded || cfg.Demo {
-		sum, err := demo.Seed(ctx, demo.Services{Funds: funds, Transactions: txs, Donations: dons})
+		sum, err := demo.Seed(ctx, demo.Services{Funds: funds, Transactions: txs, Donations: dons, Rates: funds})
 		switch {
 		case ledger.ErrorCode(err) == ledger.ECONFLICT && !cfg.Demo:
 			// The private cluster's books hold funds of the user's own: leave them be.
@@ -69,6 +69,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Funds: funds, Accounts: funds, Transactions: txs, Donations: dons,
 		Balances: postgres.NewBalanceService(db), Tokens: postgres.NewTokenService(db),
 		Cards: postgres.NewCardService(db, cfg.DefaultFund), PublicURL: cfg.PublicURL,
+		Acks: postgres.NewAcknowledgementService(db), Rates: funds,
 		Ping: db.Ping, Logger: log,
 	}
 	gw, err := newStripe(cfg, log)

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/fundledger/fundledger/ledger"
+	"github.com/shopspring/decimal"
 )
 
 // Services are what seeding needs; the postgres services satisfy them.
@@ -32,6 +33,13 @@ type Services struct {
 	Funds        ledger.FundService
 	Transactions ledger.TransactionService
 	Donations    ledger.DonationService
+	// Rates, when set, receives the committee's exchange rates for totals.
+	Rates Rates
+}
+
+// Rates records the committee's exchange rates.
+type Rates interface {
+	SetExchangeRate(ctx context.Context, r ledger.ExchangeRate) error
 }
 
 // Summary counts what the demo consists of. Each donation is booked as a
@@ -114,6 +122,11 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 			ndonations++
 		}
 	}
+	if s.Rates != nil {
+		if err := seedRates(ctx, s.Rates); err != nil {
+			return nil, err
+		}
+	}
 	return &Summary{Funds: len(fs), Donations: ndonations, Transactions: len(entries)}, nil
 }
 
@@ -152,7 +165,48 @@ func (f fundSpec) fund() (*ledger.Fund, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ledger.Fund{Slug: f.slug, Name: f.name, Description: f.description, Currency: cur, Target: &target, Restricted: f.restricted}, nil
+	return &ledger.Fund{Slug: f.slug, Name: f.name, Description: f.description, Currency: cur, Target: &target, Restricted: f.restricted,
+		BankDetails: demoBank}, nil
+}
+
+// demoBank is the (invented) account the demo funds take transfers on.
+const demoBank = `Account holder: Kazakhstan Strike Solidarity Fund e.V.
+IBAN: DE89 3704 0044 0532 0130 00
+BIC: COBADEFFXXX
+Bank: Commerzbank, Köln`
+
+// demoRates are the committee's rates, of 29 February 2012, for showing
+// each fund's total in its own currency: 1 unit of the first currency in
+// the second.
+var demoRates = []struct{ from, to, rate string }{
+	{"GBP", "EUR", "1.1893"}, {"SEK", "EUR", "0.1126"}, {"RUB", "EUR", "0.02563"}, {"KZT", "EUR", "0.005071"}, {"CHF", "EUR", "0.8291"},
+	{"EUR", "KZT", "197.21"}, {"GBP", "KZT", "234.55"}, {"SEK", "KZT", "22.21"}, {"RUB", "KZT", "5.055"}, {"CHF", "KZT", "163.51"},
+	{"EUR", "GBP", "0.8408"}, {"SEK", "GBP", "0.09467"}, {"RUB", "GBP", "0.02155"}, {"KZT", "GBP", "0.004264"}, {"CHF", "GBP", "0.6971"},
+}
+
+func seedRates(ctx context.Context, r Rates) error {
+	asOf, err := parseDate("2012-02-29")
+	if err != nil {
+		return err
+	}
+	for _, x := range demoRates {
+		from, err := ledger.LookupCurrency(x.from)
+		if err != nil {
+			return err
+		}
+		to, err := ledger.LookupCurrency(x.to)
+		if err != nil {
+			return err
+		}
+		rate, err := decimal.NewFromString(x.rate)
+		if err != nil {
+			return err
+		}
+		if err := r.SetExchangeRate(ctx, ledger.ExchangeRate{Currency: from, Quote: to, Rate: rate, AsOf: asOf}); err != nil {
+			return fmt.Errorf("demo: rate %s/%s: %w", x.from, x.to, err)
+		}
+	}
+	return nil
 }
 
 // gift is one demo donation; the helpers in data.go build them.

@@ -249,7 +249,7 @@ func TestCheckout(t *testing.T) {
 
 	// The form sends the donor to Stripe Checkout.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.PostForm(a.url+"/donate/zhanaozen", url.Values{"amount": {"25"}, "currency": {"EUR"}, "email": {"b@example.org"}, "display": {"anonymous"}})
+	res, err := client.PostForm(a.url+"/donate/zhanaozen", url.Values{"preset": {"25"}, "amount_other": {"12,50"}, "currency": {"EUR"}, "email": {"b@example.org"}, "display": {"anonymous"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestCheckout(t *testing.T) {
 	}
 	raw, _ := io.ReadAll(page.Body)
 	page.Body.Close()
-	if page.StatusCode != 200 || !strings.Contains(string(raw), "Zhanaozen oil workers&#39; families") || !strings.Contains(string(raw), `<form method="post"`) {
+	if page.StatusCode != 200 || !strings.Contains(string(raw), "Zhanaozen oil workers&#39; families") || !strings.Contains(string(raw), `method="post" action="/donate/zhanaozen"`) {
 		t.Fatalf("donation page: %d %.300s", page.StatusCode, raw)
 	}
 

@@ -186,7 +186,11 @@ func TestOpenAPIRoutesMatchGin(t *testing.T) {
 	}
 	registered := ginRoutes()
 	for r := range registered {
-		if !documented[r] {
+		// The API, the webhooks and the health checks must be documented;
+		// HTML pages and static files may be.
+		_, path, _ := strings.Cut(r, " ")
+		api := strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/webhooks/") || path == "/livez" || path == "/readyz"
+		if api && !documented[r] {
 			t.Errorf("route %s is registered but not in openapi.yaml", r)
 		}
 	}

@@ -22,6 +22,10 @@ type Server struct {
 	Balances     ledger.BalanceService
 	Tokens       ledger.TokenService
 	Cards        ledger.CardService
+	Acks         ledger.AcknowledgementService
+	Rates        interface {
+		SetExchangeRate(context.Context, ledger.ExchangeRate) error
+	}
 	// Stripe and StripeWebhooks are nil when card donations are not
 	// configured; the service runs and says so.
 	Stripe         ledger.CardGateway
@@ -62,15 +66,29 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/readyz", s.handleReadyz)
 	r.POST("/webhooks/stripe", s.handleStripeWebhook)
 
-	r.GET("/donate/thanks", s.handleDonateThanks)
-	r.GET("/donate/:slug", s.handleDonatePage)
-	r.POST("/donate/:slug", s.checkoutLimit.limit(), s.handleDonateSubmit)
+	r.GET("/static/*file", staticHandler())
+
+	pub := r.Group("", crossOriginProtection())
+	pub.GET("/", s.handleHome)
+	pub.GET("/funds/:slug", s.handleFundPage)
+	pub.GET("/funds/:slug/acknowledgements", s.handleAckPage)
+	pub.GET("/funds/:slug/acknowledgements.csv", s.handleAckCSV)
+	pub.GET("/funds/:slug/acknowledgements.atom", s.handleAckAtom)
+	pub.GET("/acknowledgements", s.handleAckPage)
+	pub.GET("/acknowledgements.csv", s.handleAckCSV)
+	pub.GET("/acknowledgements.atom", s.handleAckAtom)
+	pub.GET("/donate/thanks", s.handleDonateThanks)
+	pub.GET("/donate/:slug", s.handleDonatePage)
+	pub.POST("/donate/:slug", s.checkoutLimit.limit(), s.handleDonateSubmit)
+	pub.GET("/my-donation/:token", s.handleAckChangePage)
+	pub.POST("/my-donation/:token", s.checkoutLimit.limit(), s.handleAckChangeSubmit)
 
 	api := r.Group("/api/v1", limitBody(1<<20))
 	api.GET("/openapi.yaml", handleOpenAPI)
 	api.GET("/funds", s.handleFundList)
 	api.GET("/funds/:slug", s.handleFundGet)
 	api.POST("/checkout", s.checkoutLimit.limit(), s.handleCheckoutCreate)
+	api.GET("/acknowledgements", s.handleAckList)
 
 	read := api.Group("", s.authenticate(ledger.RoleObserver))
 	read.GET("/accounts", s.handleAccountList)
@@ -78,6 +96,7 @@ func (s *Server) routes(r *gin.Engine) {
 	read.GET("/donations/:id", s.handleDonationGet)
 	read.GET("/balances", s.handleBalances)
 	read.GET("/trial-balance", s.handleTrialBalance)
+	read.GET("/moderation", s.handleModerationQueue)
 
 	write := api.Group("", s.authenticate(ledger.RoleTreasurer))
 	write.POST("/funds", s.handleFundCreate)
@@ -85,6 +104,8 @@ func (s *Server) routes(r *gin.Engine) {
 	write.POST("/transactions", s.handleTransactionCreate)
 	write.POST("/transactions/:id/reverse", s.handleTransactionReverse)
 	write.POST("/donations", s.handleDonationCreate)
+	write.POST("/moderation", s.handleModerate)
+	write.PUT("/exchange-rates", s.handleRateSet)
 }
 
 func (s *Server) handleLivez(c *gin.Context) {
