@@ -38,6 +38,8 @@ func newAPI(t *testing.T) *api {
 		Funds: funds, Accounts: funds, Transactions: postgres.NewTransactionService(db),
 		Donations: postgres.NewDonationService(db), Balances: postgres.NewBalanceService(db),
 		Tokens: tokens, Ping: db.Ping, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Acks: postgres.NewAcknowledgementService(db), Rates: funds, PublicURL: "https://fund.example.org",
+		Cards: postgres.NewCardService(db, ""),
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

@@ -70,7 +70,7 @@ func newCardAPI(t *testing.T, dbURL string, s stripetest.Settlement, patch func(
 	srv := &server.Server{
 		Funds: funds, Accounts: funds, Transactions: postgres.NewTransactionService(db),
 		Donations: postgres.NewDonationService(db), Balances: postgres.NewBalanceService(db),
-		Tokens: postgres.NewTokenService(db), Cards: postgres.NewCardService(db, ""),
+		Tokens: postgres.NewTokenService(db), Cards: postgres.NewCardService(db, ""), Acks: postgres.NewAcknowledgementService(db), Rates: funds,
 		Stripe: gw, StripeWebhooks: gw, PublicURL: "https://fund.example.org",
 		Ping: db.Ping, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

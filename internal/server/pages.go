@@ -329,7 +329,7 @@ func (s *Server) handleAckPage(c *gin.Context) {
 	}
 	p := newPage(c, l, l.T("ack.title"))
 	p.Feed = base + ".atom"
-	s.render(c, http.StatusOK, "ack.html", struct {
+	s.render(c, http.StatusOK, "acks.html", struct {
 		page
 		Fund         *ledger.Fund
 		Acks         []ledger.PublicAck
