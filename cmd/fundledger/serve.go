@@ -45,7 +45,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	txs := postgres.NewTransactionService(db)
 	dons := postgres.NewDonationService(db)
 	if embedded || cfg.Demo {
-		sum, err := demo.Seed(ctx, demo.Services{Funds: funds, Transactions: txs, Donations: dons, Rates: funds})
+		sum, err := demo.Seed(ctx, demo.Services{Funds: funds, Transactions: txs, Donations: dons, Rates: funds,
+			Moderation: postgres.NewAcknowledgementService(db)})
 		switch {
 		case ledger.ErrorCode(err) == ledger.ECONFLICT && !cfg.Demo:
 			// The private cluster's books hold funds of the user's own: leave them be.

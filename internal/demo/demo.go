@@ -35,6 +35,30 @@ type Services struct {
 	Donations    ledger.DonationService
 	// Rates, when set, receives the committee's exchange rates for totals.
 	Rates Rates
+	// Moderation, when set, approves the demo's acknowledgements as a
+	// committee member would, leaving the two newest waiting.
+	Moderation Moderation
+}
+
+// Moderation is the committee's moderation of acknowledgements.
+type Moderation interface {
+	ModerationQueue(ctx context.Context, limit int) ([]ledger.ModerationItem, error)
+	Moderate(ctx context.Context, donationIDs []string, status ledger.ModerationStatus) (int, error)
+}
+
+// approve approves every waiting acknowledgement of the demo but the two
+// newest, so the moderation queue has something in it.
+func approve(ctx context.Context, m Moderation) error {
+	items, err := m.ModerationQueue(ctx, 500)
+	if err != nil || len(items) <= 2 {
+		return err
+	}
+	var ids []string
+	for _, it := range items[:len(items)-2] {
+		ids = append(ids, it.DonationID)
+	}
+	_, err = m.Moderate(ctx, ids, ledger.ModerationApproved)
+	return err
 }
 
 // Rates records the committee's exchange rates.
@@ -76,6 +100,7 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 			return nil, ledger.Errorf(ledger.ECONFLICT, "demo: the books already hold fund %q; the demo only seeds empty books", f.Slug)
 		}
 	}
+	seededBefore := len(existing) > 0 // moderation is the committee's from then on
 
 	// Funds first: the first opens the default chart (EUR), the Karaganda
 	// fund opens assets:bank:kzt and the legal defence fund assets:bank:gbp,
@@ -120,6 +145,11 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 		}
 		if strings.HasPrefix(st.key, KeyPrefix+"don-") {
 			ndonations++
+		}
+	}
+	if s.Moderation != nil && !seededBefore {
+		if err := approve(ctx, s.Moderation); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
 		}
 	}
 	if s.Rates != nil {

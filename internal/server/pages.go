@@ -125,7 +125,7 @@ func (s *Server) fundView(c *gin.Context, l i18n.Lang, f *ledger.Fund) (*fundVie
 	if err != nil {
 		return nil, err
 	}
-	v := &fundView{L: l, Fund: f, Count: t.Donations, Raised: sortedMoney(t.Raised), Grants: sortedMoney(t.GrantsPaid)}
+	v := &fundView{L: l, Fund: f, Count: t.Donations, Raised: sortedMoney(t.Raised, f.Currency), Grants: sortedMoney(t.GrantsPaid, f.Currency)}
 	if t.RaisedInFundCurrency != nil && len(t.Raised) > 1 {
 		v.InFundCurrency = &ledger.Money{Amount: *t.RaisedInFundCurrency, Currency: f.Currency}
 		v.RatesAsOf = l.Date(t.RatesAsOf)
@@ -142,9 +142,16 @@ func (s *Server) fundView(c *gin.Context, l i18n.Lang, f *ledger.Fund) (*fundVie
 	return v, nil
 }
 
-func sortedMoney(m map[string]decimal.Decimal) []ledger.Money {
+// sortedMoney lists amounts per currency, the fund's own currency first.
+func sortedMoney(m map[string]decimal.Decimal, first ledger.Currency) []ledger.Money {
 	var out []ledger.Money
+	if amt, ok := m[first.Code]; ok && !amt.IsZero() {
+		out = append(out, ledger.Money{Amount: amt, Currency: first})
+	}
 	for _, cur := range ledger.Currencies() {
+		if cur == first {
+			continue
+		}
 		if amt, ok := m[cur.Code]; ok && !amt.IsZero() {
 			out = append(out, ledger.Money{Amount: amt, Currency: cur})
 		}
