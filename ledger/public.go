@@ -88,6 +88,7 @@ type ExchangeRate struct {
 type Receipt struct {
 	DonationID      string
 	Email           string
+	Donor           Donor // for the greeting and the acknowledgement shown
 	Lang            string
 	Fund            string
 	FundName        string

@@ -2,7 +2,9 @@ package main
 
 import (
 	"flag"
+
 	"fmt"
+	"github.com/fundledger/fundledger/internal/mail"
 	"io"
 	"log/slog"
 	"net/url"
@@ -20,6 +22,8 @@ type Config struct {
 	LogLevel    string // FUNDLEDGER_LOG_LEVEL
 	PublicURL   string // FUNDLEDGER_PUBLIC_URL: where donors reach the service
 	DefaultFund string // FUNDLEDGER_DEFAULT_FUND: receives card payments naming no known fund
+
+	SMTPURL string // FUNDLEDGER_SMTP_URL; "" keeps receipts waiting in the outbox
 
 	StripeSecretKey     string // STRIPE_SECRET_KEY; "" disables card donations
 	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET
@@ -42,7 +46,7 @@ func loadConfig(getenv func(string) string) Config {
 		"FUNDLEDGER_LOG_FORMAT": &c.LogFormat, "FUNDLEDGER_LOG_LEVEL": &c.LogLevel,
 		"FUNDLEDGER_PUBLIC_URL": &c.PublicURL, "FUNDLEDGER_DEFAULT_FUND": &c.DefaultFund,
 		"STRIPE_SECRET_KEY": &c.StripeSecretKey, "STRIPE_WEBHOOK_SECRET": &c.StripeWebhookSecret,
-		"STRIPE_API_BASE": &c.StripeAPIBase,
+		"STRIPE_API_BASE": &c.StripeAPIBase, "FUNDLEDGER_SMTP_URL": &c.SMTPURL,
 	} {
 		if v := getenv(env); v != "" {
 			*dst = v
@@ -74,6 +78,11 @@ func (c Config) validate() error {
 			return fmt.Errorf("STRIPE_API_BASE must be an http(s) URL such as http://localhost:12111, not %q", c.StripeAPIBase)
 		}
 	}
+	if c.SMTPURL != "" {
+		if _, err := mail.ParseURL(c.SMTPURL); err != nil {
+			return fmt.Errorf("FUNDLEDGER_SMTP_URL: %w", err)
+		}
+	}
 	if _, err := filepath.Abs(c.DataDir); err != nil {
 		return fmt.Errorf("FUNDLEDGER_DATA_DIR: %w", err)
 	}
@@ -91,6 +100,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel),
 		slog.String("public_url", c.PublicURL),
 		slog.String("default_fund", c.DefaultFund),
+		slog.String("smtp_url", maskSMTP(c.SMTPURL)),
 		slog.Bool("stripe_secret_key_set", c.StripeSecretKey != ""),
 		slog.Bool("stripe_webhook_secret_set", c.StripeWebhookSecret != ""),
 		slog.String("stripe_api_base", c.StripeAPIBase),
@@ -131,4 +141,15 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("fundledger "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return fs
+}
+
+func maskSMTP(s string) string {
+	if s == "" {
+		return "(not set: receipts wait in the outbox)"
+	}
+	c, err := mail.ParseURL(s)
+	if err != nil {
+		return "(invalid)"
+	}
+	return c.String()
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fundledger/fundledger/internal/mail/mailtest"
 	"github.com/fundledger/fundledger/internal/pgtest"
 	"github.com/fundledger/fundledger/internal/postgres"
 	"github.com/fundledger/fundledger/internal/stripe/stripetest"
@@ -299,4 +300,43 @@ func mustCurrency(t testing.TB, code string) ledger.Currency {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A donation with an email gets a receipt by mail, in the donor's language,
+// with the private link to change how they are acknowledged.
+func TestReceiptsAreMailed(t *testing.T) {
+	smtp := mailtest.Start(t)
+	receiptInterval = 200 * time.Millisecond
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "FUNDLEDGER_DEMO": "true", "FUNDLEDGER_SMTP_URL": smtp.URL(),
+		"FUNDLEDGER_PUBLIC_URL": "https://fund.example.org"})
+	base := startServe(t, getenv)
+	out, err := runCmd(t, getenv, "token", "create", "--name", "t", "--role", "treasurer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+	before := len(smtp.Messages()) // the demo's donors with an email get theirs too
+	body := `{"fund":"zhanaozen","amount":"1500.00","currency":"EUR","channel":"organisation","received_on":"2011-12-20",
+		"donor":{"organisation":"Tyneside miners' support group","email":"tyneside@example.org"},"acknowledgement":{"display":"organisation"}}`
+	req, _ := http.NewRequest("POST", base+"/api/v1/donations", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Fatalf("record: %d", res.StatusCode)
+	}
+	var got *mailtest.Received
+	for _, m := range smtp.Wait(t, before+1, 15*time.Second) {
+		if len(m.To) == 1 && m.To[0] == "tyneside@example.org" {
+			got = &m
+		}
+	}
+	if got == nil || !strings.Contains(got.Text, "€1,500.00") || !strings.Contains(got.Text, "https://fund.example.org/my-donation/ack_") ||
+		!strings.Contains(got.Text, "Tyneside miners' support group") {
+		t.Fatalf("receipt: %+v", got)
+	}
 }

@@ -44,9 +44,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	funds := postgres.NewFundService(db)
 	txs := postgres.NewTransactionService(db)
 	dons := postgres.NewDonationService(db)
+	acks := postgres.NewAcknowledgementService(db)
 	if embedded || cfg.Demo {
 		sum, err := demo.Seed(ctx, demo.Services{Funds: funds, Transactions: txs, Donations: dons, Rates: funds,
-			Moderation: postgres.NewAcknowledgementService(db)})
+			Moderation: acks})
 		switch {
 		case ledger.ErrorCode(err) == ledger.ECONFLICT && !cfg.Demo:
 			// The private cluster's books hold funds of the user's own: leave them be.
@@ -70,7 +71,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Funds: funds, Accounts: funds, Transactions: txs, Donations: dons,
 		Balances: postgres.NewBalanceService(db), Tokens: postgres.NewTokenService(db),
 		Cards: postgres.NewCardService(db, cfg.DefaultFund), PublicURL: cfg.PublicURL,
-		Acks: postgres.NewAcknowledgementService(db), Rates: funds,
+		Acks: acks, Rates: funds,
 		Ping: db.Ping, Logger: log,
 	}
 	gw, err := newStripe(cfg, log)
@@ -99,6 +100,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	if err := startReceipts(ctx, cfg, acks, log); err != nil {
+		return err
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

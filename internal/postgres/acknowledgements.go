@@ -282,7 +282,7 @@ func (s *AcknowledgementService) ClaimReceipts(ctx context.Context, limit int, l
 		out = nil
 		now := s.db.now()
 		rows, err := tx.Query(ctx, `select r.donation_id::text, r.email, r.attempts, d.lang, f.slug, f.name, d.amount, d.currency,
-			d.received_on, d.channel, d.ack_display, d.ack_alias, d.ack_show_amount
+			d.received_on, d.channel, d.ack_display, d.ack_alias, d.ack_show_amount, d.donor_name, d.donor_organisation
 			from receipts r join donations d on d.id = r.donation_id join funds f on f.id = d.fund_id
 			where r.status = 'pending' and r.next_attempt_at <= $1
 			order by r.next_attempt_at limit $2 for update of r skip locked`, now, limit)
@@ -295,7 +295,7 @@ func (s *AcknowledgementService) ClaimReceipts(ctx context.Context, limit int, l
 				cur, ch, display string
 			)
 			err := row.Scan(&r.DonationID, &r.Email, &r.Attempts, &r.Lang, &r.Fund, &r.FundName, &r.Amount.Amount, &cur,
-				&r.ReceivedOn, &ch, &display, &r.Acknowledgement.Alias, &r.Acknowledgement.ShowAmount)
+				&r.ReceivedOn, &ch, &display, &r.Acknowledgement.Alias, &r.Acknowledgement.ShowAmount, &r.Donor.Name, &r.Donor.Organisation)
 			if err != nil {
 				return nil, err
 			}
