@@ -589,7 +589,7 @@ func (n *xNtry) lines(st *Statement, name string) ([]Line, []string, error) {
 		return []Line{base}, []string{entryRef}, nil
 	case 1:
 		l := base
-		txRef := l.details(st, txs[0], credit)
+		txRef := details(&l, st, txs[0], credit)
 		key := entryRef
 		if key == "" {
 			key = txRef
@@ -658,7 +658,7 @@ func (n *xNtry) split(st *Statement, name string, base Line, credit bool, entryR
 	for i, tx := range txs {
 		l := base
 		l.Amount = amounts[i]
-		txRef := l.details(st, tx, credits[i])
+		txRef := details(&l, st, tx, credits[i])
 		switch {
 		case txRef != "" && txRef != entryRef:
 			keys[i] = txRef
@@ -672,7 +672,7 @@ func (n *xNtry) split(st *Statement, name string, base Line, credit bool, entryR
 
 // details fills l from a transaction's details and returns the bank's
 // reference for the transaction ("" when none).
-func (l *Line) details(st *Statement, tx *xTxDtls, credit bool) string {
+func details(l *Line, st *Statement, tx *xTxDtls, credit bool) string {
 	txRef := strings.TrimSpace(tx.Refs.AcctSvcrRef)
 	if placeholder(txRef) {
 		txRef = ""
