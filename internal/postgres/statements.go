@@ -1,0 +1,706 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fundledger/fundledger/ledger"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+)
+
+// ReconciliationService implements ledger.ReconciliationService.
+type ReconciliationService struct{ db *DB }
+
+// NewReconciliationService returns the reconciliation service on db.
+func NewReconciliationService(db *DB) *ReconciliationService { return &ReconciliationService{db: db} }
+
+var _ ledger.ReconciliationService = (*ReconciliationService)(nil)
+
+// matchWindow is how far apart the bank's booking date and the books'
+// effective date may be for a candidate.
+const matchWindow = 10
+
+// bankAccount checks that code is an asset account in the chart.
+func bankAccount(ctx context.Context, q querier, code string) error {
+	var typ string
+	err := q.QueryRow(ctx, `select type from accounts where code = $1`, code).Scan(&typ)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ledger.Errorf(ledger.EINVALID, "account %q does not exist", code)
+	}
+	if err != nil {
+		return err
+	}
+	if typ != string(ledger.Asset) {
+		return ledger.Errorf(ledger.EINVALID, "account %s is not an asset account; statements belong to a bank account such as assets:bank:eur", code)
+	}
+	return nil
+}
+
+func reconciledThrough(ctx context.Context, q querier, account string) (*time.Time, error) {
+	var t *time.Time
+	err := q.QueryRow(ctx, `select max(through) from reconciled_periods where account = $1`, account).Scan(&t)
+	return t, err
+}
+
+// ImportStatement implements ledger.ReconciliationService.
+func (s *ReconciliationService) ImportStatement(ctx context.Context, account string, st *ledger.BankStatement, by string) (*ledger.ImportResult, error) {
+	if st.ID == "" {
+		return nil, ledger.Errorf(ledger.EINVALID, "the statement has no id")
+	}
+	var res *ledger.ImportResult
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		res = &ledger.ImportResult{}
+		if err := bankAccount(ctx, tx, account); err != nil {
+			return err
+		}
+		through, err := reconciledThrough(ctx, tx, account)
+		if err != nil {
+			return err
+		}
+		periodTo := st.To
+		for _, l := range st.Lines {
+			if l.BookingDate.After(periodTo) {
+				periodTo = l.BookingDate
+			}
+		}
+		var from, to *time.Time
+		if !st.From.IsZero() {
+			from = &st.From
+		}
+		if !periodTo.IsZero() {
+			to = &periodTo
+		}
+		var stmtID int64
+		err = tx.QueryRow(ctx, `insert into bank_statements (account, bank_id, iban, currency, period_from, period_to, opening_balance, closing_balance, imported_at, imported_by)
+			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (account, bank_id) do nothing returning id`,
+			account, st.ID, st.Account, st.Currency.Code, from, to, st.OpeningBalance, st.ClosingBalance, s.db.now(), by).Scan(&stmtID)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			if err := tx.QueryRow(ctx, `select id from bank_statements where account = $1 and bank_id = $2`, account, st.ID).Scan(&stmtID); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			res.Statements++
+		}
+		var fresh []int64
+		for i := range st.Lines {
+			l := &st.Lines[i]
+			var valueDate *time.Time
+			if !l.ValueDate.IsZero() {
+				valueDate = &l.ValueDate
+			}
+			var id int64
+			err := tx.QueryRow(ctx, `insert into statement_lines (statement_id, account, ref, booking_date, value_date, amount, currency, reversal,
+				end_to_end_id, remittance, counterparty, counterparty_account, bank_ref, raw)
+				values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) on conflict (account, ref) do nothing returning id`,
+				stmtID, account, l.Ref, l.BookingDate, valueDate, l.Amount, st.Currency.Code, l.Reversal, l.EndToEndID, l.Remittance,
+				l.Counterparty, l.CounterpartyAccount, l.BankRef, l.Raw).Scan(&id)
+			if errors.Is(err, pgx.ErrNoRows) {
+				res.Duplicates++
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("line %s: %w", l.Ref, err)
+			}
+			if through != nil && !l.BookingDate.After(*through) {
+				return ledger.Errorf(ledger.ECONFLICT, "line %s is dated %s, inside the period reconciled through %s; a reconciled period takes no new lines",
+					l.Ref, l.BookingDate.Format(time.DateOnly), through.Format(time.DateOnly))
+			}
+			fresh = append(fresh, id)
+		}
+		res.Lines = len(fresh)
+		for _, id := range fresh {
+			out, err := s.match(ctx, tx, id, by, true)
+			if err != nil {
+				return err
+			}
+			switch out {
+			case ledger.LineMatched:
+				res.AutoMatched++
+			case ledger.LineProposed:
+				res.Proposed++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("import statement %s: %w", st.ID, translate(err))
+	}
+	return res, nil
+}
+
+// line is a stored statement line with what matching needs.
+type line struct {
+	id                              int64
+	account, ref, currency          string
+	date                            time.Time
+	amount                          decimal.Decimal
+	e2e, remittance, bankRef, party string
+	status                          ledger.LineStatus
+	locked                          bool
+}
+
+func lockLine(ctx context.Context, tx pgx.Tx, id int64) (*line, error) {
+	var l line
+	var status string
+	err := tx.QueryRow(ctx, `select id, account, ref, currency, booking_date, amount, end_to_end_id, remittance, bank_ref, counterparty, status, locked
+		from statement_lines where id = $1 for update`, id).
+		Scan(&l.id, &l.account, &l.ref, &l.currency, &l.date, &l.amount, &l.e2e, &l.remittance, &l.bankRef, &l.party, &status, &l.locked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ledger.Errorf(ledger.ENOTFOUND, "statement line %d not found", id)
+	}
+	l.status = ledger.LineStatus(status)
+	return &l, err
+}
+
+// candidate is a transaction that may book a line; payout marks a Stripe
+// payout waiting in assets:bank_in_transit.
+type candidate struct {
+	ledger.MatchCandidate
+	payout bool
+}
+
+// candidates finds the transactions that may book l: on the same bank
+// account, for the same amount in the same currency, effective within the
+// window, not matched yet, not reversed. For credits, also Stripe payouts
+// still in transit for that amount. A reference of ours in the bank's
+// remittance information or end-to-end id raises the score.
+func candidates(ctx context.Context, tx pgx.Tx, l *line) ([]candidate, error) {
+	rows, err := tx.Query(ctx, `select t.id::text, t.effective_date, t.description, t.metadata::text, false
+		from postings p join transactions t on t.id = p.transaction_id
+		where p.account = $1 and p.currency = $2 and t.effective_date between $3::date - $5::int and $3::date + $5::int
+		and t.reversal_of is null and not exists (select 1 from transactions r where r.reversal_of = t.id)
+		and not exists (select 1 from statement_lines sl where sl.transaction_id = t.id)
+		group by t.id having sum(p.amount) = $4
+		union all
+		select t.id::text, t.effective_date, t.description, t.metadata::text, true
+		from postings p join transactions t on t.id = p.transaction_id
+		where $4 > 0 and p.account = 'assets:bank_in_transit' and p.currency = $2 and t.metadata ? 'stripe_payout'
+		and t.effective_date between $3::date - $5::int and $3::date + 3
+		and t.reversal_of is null and not exists (select 1 from transactions r where r.reversal_of = t.id)
+		and not exists (select 1 from transactions x where x.metadata->>'payout_transaction' = t.id::text)
+		group by t.id having sum(p.amount) = $4`,
+		l.account, l.currency, l.date, l.amount, matchWindow)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := ledger.LookupCurrency(l.currency)
+	if err != nil {
+		return nil, err
+	}
+	var out []candidate
+	haystack := strings.ToLower(l.remittance + " " + l.e2e + " " + l.bankRef)
+	for rows.Next() {
+		var (
+			c    candidate
+			meta string
+		)
+		if err := rows.Scan(&c.TransactionID, &c.Date, &c.Description, &meta, &c.payout); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		c.Amount = ledger.Money{Amount: l.amount, Currency: cur}
+		days := int(c.Date.Sub(l.date).Hours() / 24)
+		if days < 0 {
+			days = -days
+		}
+		c.Score, c.Reason = 50-days, "amount and date"
+		if c.payout {
+			c.Reason = "Stripe payout in transit"
+		}
+		for _, ref := range references(meta) {
+			if strings.Contains(haystack, strings.ToLower(ref)) {
+				c.Score += 100
+				c.Reason = "reference " + ref
+				break
+			}
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	return out, nil
+}
+
+// references are the values in a transaction's metadata a bank may quote:
+// payout ids, end-to-end ids, our references. Short or generic values are
+// left out, so they cannot match by accident.
+func references(metaJSON string) []string {
+	var out []string
+	for _, key := range []string{"stripe_payout", "end_to_end_id", "reference", "bank_ref", "donation_id"} {
+		marker := `"` + key + `": "`
+		if i := strings.Index(metaJSON, marker); i >= 0 {
+			rest := metaJSON[i+len(marker):]
+			if j := strings.IndexByte(rest, '"'); j >= 6 {
+				out = append(out, rest[:j])
+			}
+		}
+	}
+	return out
+}
+
+// match looks for the line's candidates: with auto, a single exact one (or
+// the only one quoting our reference) is confirmed at once; otherwise they
+// are kept for a person to choose from.
+func (s *ReconciliationService) match(ctx context.Context, tx pgx.Tx, id int64, by string, auto bool) (ledger.LineStatus, error) {
+	l, err := lockLine(ctx, tx, id)
+	if err != nil {
+		return "", err
+	}
+	cs, err := candidates(ctx, tx, l)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case len(cs) == 0:
+		return ledger.LineUnmatched, nil
+	case auto && (len(cs) == 1 || cs[0].Score >= 100 && cs[1].Score < 100):
+		return ledger.LineMatched, s.confirm(ctx, tx, l, cs[0].TransactionID, by+" (automatic)")
+	}
+	for _, c := range cs {
+		if _, err := tx.Exec(ctx, `insert into line_candidates (line_id, transaction_id, score, reason) values ($1, $2, $3, $4) on conflict do nothing`,
+			l.id, c.TransactionID, c.Score, c.Reason); err != nil {
+			return "", err
+		}
+	}
+	_, err = tx.Exec(ctx, `update statement_lines set status = 'proposed' where id = $1`, l.id)
+	return ledger.LineProposed, err
+}
+
+// confirm ties line l to transaction txID, which must be one of its
+// candidates. A payout in transit is first moved to the bank.
+func (s *ReconciliationService) confirm(ctx context.Context, tx pgx.Tx, l *line, txID, by string) error {
+	if l.locked {
+		return ledger.Errorf(ledger.ECONFLICT, "statement line %d is in a reconciled period", l.id)
+	}
+	if l.status == ledger.LineMatched {
+		return ledger.Errorf(ledger.ECONFLICT, "statement line %d is matched already; unmatch it first", l.id)
+	}
+	cs, err := candidates(ctx, tx, l)
+	if err != nil {
+		return err
+	}
+	var chosen *candidate
+	for i := range cs {
+		if cs[i].TransactionID == txID {
+			chosen = &cs[i]
+		}
+	}
+	if chosen == nil {
+		return ledger.Errorf(ledger.EINVALID, "transaction %s does not book statement line %d: it must move %s %s on %s within %d days of %s and not be matched yet",
+			txID, l.id, l.amount, l.currency, l.account, matchWindow, l.date.Format(time.DateOnly))
+	}
+	if chosen.payout {
+		transfer, err := s.payoutTransfer(ctx, tx, l, txID)
+		if err != nil {
+			return err
+		}
+		txID = transfer
+	}
+	if _, err := tx.Exec(ctx, `delete from line_candidates where line_id = $1`, l.id); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `update statement_lines set status = 'matched', transaction_id = $2, matched_by = $3, matched_at = $4 where id = $1`,
+		l.id, txID, by, s.db.now())
+	if isUnique(err, "statement_lines_transaction_id_key") {
+		return ledger.Errorf(ledger.ECONFLICT, "transaction %s is matched to another line already", txID)
+	}
+	return err
+}
+
+// payoutTransfer books the arrival of a Stripe payout at the bank: in each
+// fund, what the payout put in transit moves to the bank account.
+func (s *ReconciliationService) payoutTransfer(ctx context.Context, tx pgx.Tx, l *line, payoutTx string) (string, error) {
+	payout, err := findTransaction(ctx, tx, payoutTx)
+	if err != nil {
+		return "", err
+	}
+	t := &ledger.Transaction{
+		IdempotencyKey: "reconcile:payout:" + payoutTx, EffectiveDate: l.date,
+		Description: "Stripe payout arrived at the bank",
+		Metadata:    map[string]string{"payout_transaction": payoutTx, "statement_line": l.ref, "stripe_payout": payout.Metadata["stripe_payout"]},
+	}
+	for _, p := range payout.Postings {
+		if p.Account == ledger.AccountBankTransit && p.Amount.IsPositive() {
+			t.Postings = append(t.Postings,
+				ledger.Posting{Account: l.account, Fund: p.Fund, Amount: p.Amount, Currency: p.Currency},
+				ledger.Posting{Account: ledger.AccountBankTransit, Fund: p.Fund, Amount: p.Amount.Neg(), Currency: p.Currency})
+		}
+	}
+	if err := t.Validate(); err != nil {
+		return "", err
+	}
+	if err := appendTransaction(ctx, tx, s.db.now(), t); err != nil {
+		return "", err
+	}
+	return t.ID, nil
+}
+
+// ConfirmMatch implements ledger.ReconciliationService.
+func (s *ReconciliationService) ConfirmMatch(ctx context.Context, lineID int64, txID, by string) error {
+	if _, err := uuid.Parse(txID); err != nil {
+		return ledger.Errorf(ledger.EINVALID, "transaction_id %q is not a transaction id", txID)
+	}
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		l, err := lockLine(ctx, tx, lineID)
+		if err != nil {
+			return err
+		}
+		return s.confirm(ctx, tx, l, txID, by)
+	})
+	if err != nil {
+		return fmt.Errorf("confirm match of line %d: %w", lineID, translate(err))
+	}
+	return nil
+}
+
+// Unmatch implements ledger.ReconciliationService.
+func (s *ReconciliationService) Unmatch(ctx context.Context, lineID int64) error {
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		l, err := lockLine(ctx, tx, lineID)
+		if err != nil {
+			return err
+		}
+		if l.locked {
+			return ledger.Errorf(ledger.ECONFLICT, "statement line %d is in a reconciled period", l.id)
+		}
+		if _, err := tx.Exec(ctx, `update statement_lines set status = 'unmatched', transaction_id = null, matched_by = '', matched_at = null where id = $1`, l.id); err != nil {
+			return err
+		}
+		l.status = ledger.LineUnmatched
+		// A person undid the match: offer the candidates again, confirm none.
+		_, err = s.match(ctx, tx, l.id, "", false)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("unmatch line %d: %w", lineID, translate(err))
+	}
+	return nil
+}
+
+// openLine locks a line that is still to be matched.
+func openLine(ctx context.Context, tx pgx.Tx, id int64) (*line, error) {
+	l, err := lockLine(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if l.locked {
+		return nil, ledger.Errorf(ledger.ECONFLICT, "statement line %d is in a reconciled period", l.id)
+	}
+	if l.status == ledger.LineMatched {
+		return nil, ledger.Errorf(ledger.ECONFLICT, "statement line %d is matched already", l.id)
+	}
+	return l, nil
+}
+
+// LineToDonation implements ledger.ReconciliationService.
+func (s *ReconciliationService) LineToDonation(ctx context.Context, lineID int64, fund string, ack ledger.Acknowledgement, by string) (*ledger.Donation, error) {
+	var out *ledger.Donation
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		l, err := openLine(ctx, tx, lineID)
+		if err != nil {
+			return err
+		}
+		if !l.amount.IsPositive() {
+			return ledger.Errorf(ledger.EINVALID, "statement line %d is a debit; only a credit can be a donation", l.id)
+		}
+		cur, err := ledger.LookupCurrency(l.currency)
+		if err != nil {
+			return err
+		}
+		d := &ledger.Donation{
+			ID: uuid.NewString(), Fund: fund, Amount: ledger.Money{Amount: l.amount, Currency: cur}, Channel: ledger.ChannelBankTransfer,
+			ReceivedOn: l.date, Donor: ledger.Donor{Name: l.party}, Acknowledgement: ack,
+			Message: "", IdempotencyKey: "statement-line:" + strconv.FormatInt(l.id, 10), Fingerprint: "donation:" + fund,
+		}
+		if err := d.Validate(); err != nil {
+			return err
+		}
+		t := d.Transaction()
+		t.Postings[0].Account = l.account // the bank account the statement is of
+		t.Metadata["statement_line"] = l.ref
+		if l.e2e != "" {
+			t.Metadata["end_to_end_id"] = l.e2e
+		}
+		if err := t.Validate(); err != nil {
+			return err
+		}
+		if err := appendTransaction(ctx, tx, s.db.now(), t); err != nil {
+			return err
+		}
+		d.TransactionID, d.RecordedAt = t.ID, t.RecordedAt
+		if err := insertDonation(ctx, tx, d, nil); err != nil {
+			return err
+		}
+		out = d
+		return s.setMatched(ctx, tx, l.id, t.ID, by)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("donation from statement line %d: %w", lineID, translate(err))
+	}
+	return out, nil
+}
+
+func (s *ReconciliationService) setMatched(ctx context.Context, tx pgx.Tx, lineID int64, txID, by string) error {
+	if _, err := tx.Exec(ctx, `delete from line_candidates where line_id = $1`, lineID); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `update statement_lines set status = 'matched', transaction_id = $2, matched_by = $3, matched_at = $4 where id = $1`,
+		lineID, txID, by, s.db.now())
+	return err
+}
+
+// LineToExpense implements ledger.ReconciliationService.
+func (s *ReconciliationService) LineToExpense(ctx context.Context, lineID int64, fund, account, description, by string) (*ledger.Transaction, error) {
+	typ, err := ledger.AccountTypeOf(account)
+	if err != nil {
+		return nil, ledger.Errorf(ledger.EINVALID, "account: %s", ledger.ErrorMessage(err))
+	}
+	if typ != ledger.Expense {
+		return nil, ledger.Errorf(ledger.EINVALID, "account %s is not an expense account (such as expenses:grants or expenses:fees:bank)", account)
+	}
+	var out *ledger.Transaction
+	err = s.db.inTx(ctx, func(tx pgx.Tx) error {
+		l, err := openLine(ctx, tx, lineID)
+		if err != nil {
+			return err
+		}
+		if !l.amount.IsNegative() {
+			return ledger.Errorf(ledger.EINVALID, "statement line %d is a credit; only a debit can be an expense", l.id)
+		}
+		cur, err := ledger.LookupCurrency(l.currency)
+		if err != nil {
+			return err
+		}
+		t := &ledger.Transaction{
+			IdempotencyKey: "statement-line:" + strconv.FormatInt(l.id, 10), Fingerprint: "expense:" + fund + ":" + account,
+			EffectiveDate: l.date, Description: description,
+			Metadata: map[string]string{"statement_line": l.ref},
+			Postings: []ledger.Posting{
+				{Account: account, Fund: fund, Amount: l.amount.Neg(), Currency: cur},
+				{Account: l.account, Fund: fund, Amount: l.amount, Currency: cur},
+			},
+		}
+		if err := t.Validate(); err != nil {
+			return err
+		}
+		if err := appendTransaction(ctx, tx, s.db.now(), t); err != nil {
+			return err
+		}
+		out = t
+		return s.setMatched(ctx, tx, l.id, t.ID, by)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("expense from statement line %d: %w", lineID, translate(err))
+	}
+	return out, nil
+}
+
+const selectLines = `select sl.id, sl.account, sl.currency, sl.ref, sl.booking_date, coalesce(sl.value_date, '0001-01-01'), sl.amount, sl.reversal,
+	sl.end_to_end_id, sl.remittance, sl.counterparty, sl.counterparty_account, sl.bank_ref, sl.status, coalesce(sl.transaction_id::text, ''), sl.locked
+	from statement_lines sl`
+
+func scanLine(r pgx.CollectableRow) (ledger.StoredLine, error) {
+	var (
+		l           ledger.StoredLine
+		cur, status string
+	)
+	err := r.Scan(&l.ID, &l.Account, &cur, &l.Ref, &l.BookingDate, &l.ValueDate, &l.Amount, &l.Reversal, &l.EndToEndID, &l.Remittance,
+		&l.Counterparty, &l.CounterpartyAccount, &l.BankRef, &status, &l.TransactionID, &l.Locked)
+	if err != nil {
+		return l, err
+	}
+	if l.ValueDate.Year() == 1 {
+		l.ValueDate = time.Time{}
+	}
+	l.Status = ledger.LineStatus(status)
+	l.Currency, err = ledger.LookupCurrency(cur)
+	return l, err
+}
+
+// Lines implements ledger.ReconciliationService.
+func (s *ReconciliationService) Lines(ctx context.Context, f ledger.LineFilter) ([]ledger.StoredLine, error) {
+	lines, err := s.lines(ctx, s.db.Pool, f)
+	if err != nil {
+		return nil, fmt.Errorf("statement lines: %w", translate(err))
+	}
+	return lines, nil
+}
+
+func (s *ReconciliationService) lines(ctx context.Context, q querier, f ledger.LineFilter) ([]ledger.StoredLine, error) {
+	where := []string{"sl.account = $1"}
+	args := []any{f.Account}
+	if f.Status != nil {
+		args = append(args, string(*f.Status))
+		where = append(where, fmt.Sprintf("sl.status = $%d", len(args)))
+	}
+	if f.From != nil {
+		args = append(args, *f.From)
+		where = append(where, fmt.Sprintf("sl.booking_date >= $%d", len(args)))
+	}
+	if f.To != nil {
+		args = append(args, *f.To)
+		where = append(where, fmt.Sprintf("sl.booking_date <= $%d", len(args)))
+	}
+	rows, err := q.Query(ctx, selectLines+` where `+strings.Join(where, " and ")+` order by sl.booking_date, sl.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := pgx.CollectRows(rows, scanLine)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int64]*ledger.StoredLine{}
+	var ids []int64
+	for i := range lines {
+		if lines[i].Status == ledger.LineProposed {
+			byID[lines[i].ID] = &lines[i]
+			ids = append(ids, lines[i].ID)
+		}
+	}
+	if len(ids) == 0 {
+		return lines, nil
+	}
+	rows, err = q.Query(ctx, `select c.line_id, c.transaction_id::text, t.effective_date, t.description, c.score, c.reason
+		from line_candidates c join transactions t on t.id = c.transaction_id where c.line_id = any($1) order by c.line_id, c.score desc`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		lineID int64
+		c      ledger.MatchCandidate
+	)
+	_, err = pgx.ForEachRow(rows, []any{&lineID, &c.TransactionID, &c.Date, &c.Description, &c.Score, &c.Reason}, func() error {
+		l := byID[lineID]
+		c.Amount = ledger.Money{Amount: l.Amount, Currency: l.Currency}
+		l.Candidates = append(l.Candidates, c)
+		return nil
+	})
+	return lines, err
+}
+
+// Reconcile implements ledger.ReconciliationService.
+func (s *ReconciliationService) Reconcile(ctx context.Context, account string, from, to time.Time) (*ledger.Reconciliation, error) {
+	r, err := s.reconcile(ctx, s.db.Pool, account, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile %s: %w", account, translate(err))
+	}
+	return r, nil
+}
+
+func (s *ReconciliationService) reconcile(ctx context.Context, q querier, account string, from, to time.Time) (*ledger.Reconciliation, error) {
+	if err := bankAccount(ctx, q, account); err != nil {
+		return nil, err
+	}
+	if to.Before(from) {
+		return nil, ledger.Errorf(ledger.EINVALID, "the period ends (%s) before it starts (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))
+	}
+	r := &ledger.Reconciliation{Account: account, From: from, To: to}
+	var (
+		cur          string
+		closing      decimal.Decimal
+		hasStatement = true
+	)
+	err := q.QueryRow(ctx, `select currency, closing_balance from bank_statements where account = $1 and period_to <= $2
+		order by period_to desc, id desc limit 1`, account, to).Scan(&cur, &closing)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		hasStatement = false
+		err = q.QueryRow(ctx, `select currency from bank_statements where account = $1 order by id limit 1`, account).Scan(&cur)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, ledger.Errorf(ledger.ENOTFOUND, "no statement of %s has been imported", account)
+		}
+		if err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	}
+	c, err := ledger.LookupCurrency(cur)
+	if err != nil {
+		return nil, err
+	}
+	r.Currency = c
+	var balance decimal.Decimal
+	if err := q.QueryRow(ctx, `select coalesce(sum(p.amount), 0) from postings p join transactions t on t.id = p.transaction_id
+		where p.account = $1 and p.currency = $2 and t.effective_date <= $3`, account, cur, to).Scan(&balance); err != nil {
+		return nil, err
+	}
+	r.LedgerBalance = ledger.Money{Amount: balance, Currency: c}
+	if hasStatement {
+		r.StatementClosing = &ledger.Money{Amount: closing, Currency: c}
+		r.Difference = &ledger.Money{Amount: closing.Sub(balance), Currency: c}
+	}
+	for _, st := range []ledger.LineStatus{ledger.LineUnmatched, ledger.LineProposed} {
+		st := st
+		ls, err := s.lines(ctx, q, ledger.LineFilter{Account: account, Status: &st, From: &from, To: &to})
+		if err != nil {
+			return nil, err
+		}
+		r.UnmatchedLines = append(r.UnmatchedLines, ls...)
+	}
+	sort.Slice(r.UnmatchedLines, func(i, j int) bool { return r.UnmatchedLines[i].BookingDate.Before(r.UnmatchedLines[j].BookingDate) })
+	rows, err := q.Query(ctx, `select t.id::text, t.effective_date, t.description, sum(p.amount)
+		from postings p join transactions t on t.id = p.transaction_id
+		where p.account = $1 and p.currency = $2 and t.effective_date between $3 and $4
+		and t.reversal_of is null and not exists (select 1 from transactions r where r.reversal_of = t.id)
+		and not exists (select 1 from statement_lines sl where sl.transaction_id = t.id)
+		group by t.id having sum(p.amount) <> 0 order by t.effective_date, t.seq`, account, cur, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		e   ledger.LedgerEntry
+		amt decimal.Decimal
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&e.TransactionID, &e.Date, &e.Description, &amt}, func() error {
+		e.Amount = ledger.Money{Amount: amt, Currency: c}
+		r.UnmatchedLedger = append(r.UnmatchedLedger, e)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	r.ReconciledThrough, err = reconciledThrough(ctx, q, account)
+	return r, err
+}
+
+// MarkReconciled implements ledger.ReconciliationService.
+func (s *ReconciliationService) MarkReconciled(ctx context.Context, account string, through time.Time, by string) error {
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `lock table reconciled_periods in share row exclusive mode`); err != nil {
+			return err
+		}
+		r, err := s.reconcile(ctx, tx, account, time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), through)
+		if err != nil {
+			return err
+		}
+		if r.StatementClosing == nil {
+			return ledger.Errorf(ledger.EINVALID, "no statement of %s ends on or before %s", account, through.Format(time.DateOnly))
+		}
+		if !r.Difference.Amount.IsZero() || len(r.UnmatchedLines) > 0 {
+			return ledger.Errorf(ledger.ECONFLICT, "%s does not reconcile through %s: statement %s, books %s, difference %s, %d statement line(s) unmatched",
+				account, through.Format(time.DateOnly), r.StatementClosing, r.LedgerBalance, r.Difference, len(r.UnmatchedLines))
+		}
+		if _, err := tx.Exec(ctx, `update statement_lines set locked = true where account = $1 and booking_date <= $2 and not locked`, account, through); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `insert into reconciled_periods (account, through, closing, reconciled_by, reconciled_at) values ($1, $2, $3, $4, $5)
+			on conflict do nothing`, account, through, r.StatementClosing.Amount, by, s.db.now())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark %s reconciled through %s: %w", account, through.Format(time.DateOnly), translate(err))
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package postgres_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fundledger/fundledger/internal/postgres"
+	"github.com/fundledger/fundledger/ledger"
+	"github.com/shopspring/decimal"
+)
+
+func stLine(ref, day, amount, party, remittance string) ledger.StatementLine {
+	return ledger.StatementLine{Ref: ref, BookingDate: date(day), Amount: dec(amount), Counterparty: party, Remittance: remittance, BankRef: ref}
+}
+
+// december is the bank's statement of assets:bank:eur for December 2011.
+func december(t *testing.T) *ledger.BankStatement {
+	return &ledger.BankStatement{
+		ID: "STMT-2011-12", Account: "DE89370400440532013000", Currency: mustCurrency(t, "EUR"),
+		From: date("2011-12-01"), To: date("2011-12-31"), OpeningBalance: dec("1000.00"), ClosingBalance: dec("2935.85"),
+		Lines: []ledger.StatementLine{
+			stLine("L1", "2011-12-06", "1500.00", "IG Metall Hamburg", "Solidaritaet Zhanaozen"),
+			stLine("L2", "2011-12-08", "250.00", "Ingrid Svensson", "DON-ZHANAOZEN"),
+			stLine("L3", "2011-12-12", "98.35", "STRIPE", "STRIPE PAYOUT po_dec"),
+			stLine("L4", "2011-12-15", "50.00", "A. Donor", ""),
+			stLine("L5", "2011-12-16", "50.00", "B. Donor", ""),
+			stLine("L6", "2011-12-30", "-12.50", "", "Kontofuehrungsentgelt"),
+		},
+	}
+}
+
+func TestReconcileAMonthToZero(t *testing.T) {
+	b := mustBooks(t)
+	rs := postgres.NewReconciliationService(b.db)
+	cards := postgres.NewCardService(b.db, "")
+	eur := mustCurrency(t, "EUR")
+
+	// The books before the statement arrives.
+	if _, err := b.txs.RecordTransaction(ctx, &ledger.Transaction{IdempotencyKey: "opening", EffectiveDate: date("2011-11-30"), Description: "Opening balance",
+		Postings: []ledger.Posting{posting(t, "assets:bank:eur", "zhanaozen", "1000.00", "EUR"), posting(t, "equity:opening_balances", "zhanaozen", "-1000.00", "EUR")}}); err != nil {
+		t.Fatal(err)
+	}
+	record := func(key, day, amount string) {
+		m, _ := ledger.ParseMoney(amount, "EUR")
+		if _, err := b.dons.RecordDonation(ctx, &ledger.Donation{Fund: "zhanaozen", Amount: m, Channel: ledger.ChannelBankTransfer, ReceivedOn: date(day), IdempotencyKey: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record("union", "2011-12-05", "1500.00")
+	record("a", "2011-12-15", "50.00")
+	record("b", "2011-12-16", "50.00")
+	paid := &ledger.StripeEvent{ID: "evt_pay", Type: ledger.EventSessionCompleted, Created: date("2011-12-09"), Payload: []byte(`{}`),
+		Session: &ledger.CheckoutSession{ID: "cs_1", PaymentStatus: "paid", PaymentIntent: "pi_1", Amount: ledger.Money{Amount: dec("100.00"), Currency: eur},
+			ChargeID: "ch_1", Settlement: &ledger.BalanceTransaction{ID: "txn_1", Amount: ledger.Money{Amount: dec("100.00"), Currency: eur}, Fee: ledger.Money{Amount: dec("1.65"), Currency: eur}}}}
+	payout := &ledger.StripeEvent{ID: "evt_po", Type: ledger.EventPayoutPaid, Created: date("2011-12-10"), Payload: []byte(`{}`),
+		Payout: &ledger.Payout{ID: "po_dec", Status: "paid", Amount: ledger.Money{Amount: dec("98.35"), Currency: eur}}}
+	for _, ev := range []*ledger.StripeEvent{paid, payout} {
+		if _, err := cards.ApplyStripeEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Import: the union transfer and the payout match at once; the two 50.00
+	// donations each have two candidates, for a person to choose.
+	res, err := rs.ImportStatement(ctx, "assets:bank:eur", december(t), "treasurer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Statements != 1 || res.Lines != 6 || res.AutoMatched != 2 || res.Proposed != 2 {
+		t.Fatalf("import: %+v", res)
+	}
+	again, err := rs.ImportStatement(ctx, "assets:bank:eur", december(t), "treasurer")
+	if err != nil || again.Lines != 0 || again.Duplicates != 6 || again.Statements != 0 {
+		t.Fatalf("re-import added something: %+v %v", again, err)
+	}
+	lines, err := rs.Lines(ctx, ledger.LineFilter{Account: "assets:bank:eur"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byRef := map[string]ledger.StoredLine{}
+	for _, l := range lines {
+		byRef[l.Ref] = l
+	}
+	if byRef["L3"].Status != ledger.LineMatched || byRef["L4"].Status != ledger.LineProposed || len(byRef["L4"].Candidates) != 2 {
+		t.Fatalf("lines after import: %+v", lines)
+	}
+	// The payout moved from the bank in transit to the bank.
+	bals, _ := b.bals.TrialBalance(ctx, ledger.BalanceFilter{})
+	if v := balanceOf(bals, "", "assets:bank_in_transit", "EUR"); !v.IsZero() {
+		t.Fatalf("payout still in transit: %s", v)
+	}
+
+	// The person picks the nearest candidate for each 50.00 line.
+	for _, ref := range []string{"L4", "L5"} {
+		l := byRef[ref]
+		var pick string
+		for _, c := range l.Candidates {
+			if c.Date.Equal(l.BookingDate) {
+				pick = c.TransactionID
+			}
+		}
+		if err := rs.ConfirmMatch(ctx, l.ID, pick, "treasurer"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rs.ConfirmMatch(ctx, byRef["L2"].ID, byRef["L1"].TransactionID, "treasurer"); ledger.ErrorCode(err) != ledger.EINVALID {
+		t.Fatalf("confirming a transaction that does not book the line: %v", err)
+	}
+	// Unknown credit: a bank-transfer donation in one action, anonymous by default.
+	d, err := rs.LineToDonation(ctx, byRef["L2"].ID, "zhanaozen", ledger.Acknowledgement{}, "treasurer")
+	if err != nil || d.Donor.Name != "Ingrid Svensson" || d.Acknowledgement.Display != ledger.AckAnonymous {
+		t.Fatalf("line to donation: %+v %v", d, err)
+	}
+	if _, err := rs.LineToDonation(ctx, byRef["L6"].ID, "zhanaozen", ledger.Acknowledgement{}, "treasurer"); ledger.ErrorCode(err) != ledger.EINVALID {
+		t.Fatalf("a debit as a donation: %v", err)
+	}
+	// The bank's fee: an expense in one action.
+	if _, err := rs.LineToExpense(ctx, byRef["L6"].ID, "zhanaozen", "expenses:fees:bank", "Bank account fee, December", "treasurer"); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := rs.Reconcile(ctx, "assets:bank:eur", date("2011-12-01"), date("2011-12-31"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.StatementClosing == nil || r.StatementClosing.String() != "2935.85 EUR" || r.LedgerBalance.String() != "2935.85 EUR" ||
+		!r.Difference.Amount.IsZero() || len(r.UnmatchedLines) != 0 || len(r.UnmatchedLedger) != 0 {
+		t.Fatalf("reconciliation: closing %v books %v difference %v, %d lines and %d entries unmatched",
+			r.StatementClosing, r.LedgerBalance, r.Difference, len(r.UnmatchedLines), len(r.UnmatchedLedger))
+	}
+	if err := rs.MarkReconciled(ctx, "assets:bank:eur", date("2011-12-31"), "treasurer"); err != nil {
+		t.Fatal(err)
+	}
+	// Locked: no unmatching, no new lines in the period, even by hand in SQL.
+	if err := rs.Unmatch(ctx, byRef["L1"].ID); ledger.ErrorCode(err) != ledger.ECONFLICT {
+		t.Fatalf("unmatch a reconciled line: %v", err)
+	}
+	if _, err := b.db.Pool.Exec(ctx, `update statement_lines set status = 'unmatched', transaction_id = null where ref = 'L1'`); err == nil {
+		t.Fatal("the database let a reconciled line change")
+	}
+	late := december(t)
+	late.ID = "STMT-2011-12-CORRECTED"
+	late.Lines = append(late.Lines, stLine("L7", "2011-12-20", "5.00", "Late", ""))
+	if _, err := rs.ImportStatement(ctx, "assets:bank:eur", late, "treasurer"); ledger.ErrorCode(err) != ledger.ECONFLICT {
+		t.Fatalf("a new line inside the reconciled period: %v", err)
+	}
+	b.mustZeroTrialBalance(t)
+	b.mustVerify(t)
+}
+
+func TestReconcileShowsWhatDoesNotMatch(t *testing.T) {
+	b := mustBooks(t)
+	rs := postgres.NewReconciliationService(b.db)
+	m, _ := ledger.ParseMoney("75.00", "EUR")
+	if _, err := b.dons.RecordDonation(ctx, &ledger.Donation{Fund: "zhanaozen", Amount: m, Channel: ledger.ChannelBankTransfer, ReceivedOn: date("2012-01-03"), IdempotencyKey: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	st := &ledger.BankStatement{ID: "JAN", Currency: mustCurrency(t, "EUR"), To: date("2012-01-31"), OpeningBalance: decimal.Zero, ClosingBalance: dec("20.00"),
+		Lines: []ledger.StatementLine{stLine("J1", "2012-01-05", "20.00", "Someone", "")}}
+	if _, err := rs.ImportStatement(ctx, "assets:bank:eur", st, "t"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := rs.Reconcile(ctx, "assets:bank:eur", date("2012-01-01"), date("2012-01-31"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Difference.String() != "-55.00 EUR" || len(r.UnmatchedLines) != 1 || len(r.UnmatchedLedger) != 1 || r.UnmatchedLedger[0].Amount.String() != "75.00 EUR" {
+		t.Fatalf("reconciliation: %+v", r)
+	}
+	if err := rs.MarkReconciled(ctx, "assets:bank:eur", date("2012-01-31"), "t"); ledger.ErrorCode(err) != ledger.ECONFLICT {
+		t.Fatalf("marking an unreconciled period: %v", err)
+	}
+	for _, acct := range []string{"income:donations:cash", "assets:nowhere"} {
+		if _, err := rs.ImportStatement(ctx, acct, st, "t"); ledger.ErrorCode(err) != ledger.EINVALID {
+			t.Fatalf("import into %s: %v", acct, err)
+		}
+	}
+	_ = fmt.Sprint
+	_ = time.Now
+}
