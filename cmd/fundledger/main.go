@@ -43,6 +43,8 @@ Usage:
   fundledger export --format hledger|beancount [--fund SLUG] [--output FILE]
                                                   write the books for hledger or beancount
   fundledger stripe sync [--since 72h]            book Stripe events missed while webhooks were failing
+  fundledger import-statement --account CODE [--format camt053|csv] [--csv-format FILE --currency CUR --opening AMOUNT] FILE
+                                                  import a bank statement and match its lines
 
 Environment:
   DATABASE_URL           PostgreSQL URL; when unset, a private PostgreSQL cluster runs in FUNDLEDGER_DATA_DIR
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runVerify(ctx, args, getenv, stdout, stderr)
 	case "export":
 		return runExport(ctx, args, getenv, stdout, stderr)
+	case "import-statement":
+		return runImportStatement(ctx, args, getenv, stdout, stderr)
 	case "stripe":
 		return runStripe(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":

@@ -340,3 +340,35 @@ func TestReceiptsAreMailed(t *testing.T) {
 		t.Fatalf("receipt: %+v", got)
 	}
 }
+
+func TestImportStatementCommand(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL})
+	db, err := postgres.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.NewFundService(db).CreateFund(context.Background(), &ledger.Fund{Slug: "zhanaozen", Name: "Zhanaozen", Currency: mustCurrency(t, "EUR")}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	file := "../../internal/statement/testdata/camt053_001_02_two_days.xml"
+	out, err := runCmd(t, getenv, "import-statement", "--account", "assets:bank:eur", file)
+	if err != nil || !strings.Contains(out, "new line(s)") || strings.Contains(out, " 0 new line(s)") {
+		t.Fatalf("first import: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, getenv, "import-statement", file, "--account", "assets:bank:eur")
+	if err != nil || strings.Contains(out, "statement") && !strings.Contains(out, ": 0 new line(s)") {
+		t.Fatalf("second import added lines: %v\n%s", err, out)
+	}
+	if _, err := runCmd(t, getenv, "import-statement", "--account", "assets:bank:eur", "../../internal/statement/testdata/camt053_001_04_not_adding_up.xml"); err == nil ||
+		!strings.Contains(errorText(err), "closing balance") {
+		t.Fatalf("a statement that does not add up: %v", err)
+	}
+	if _, err := runCmd(t, getenv, "import-statement", file); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Fatalf("no account: %v", err)
+	}
+}

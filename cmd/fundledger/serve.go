@@ -71,7 +71,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Funds: funds, Accounts: funds, Transactions: txs, Donations: dons,
 		Balances: postgres.NewBalanceService(db), Tokens: postgres.NewTokenService(db),
 		Cards: postgres.NewCardService(db, cfg.DefaultFund), PublicURL: cfg.PublicURL,
-		Acks: acks, Rates: funds,
+		Acks: acks, Rates: funds, Reconciliation: postgres.NewReconciliationService(db),
 		Ping: db.Ping, Logger: log,
 	}
 	gw, err := newStripe(cfg, log)

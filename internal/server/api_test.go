@@ -39,7 +39,8 @@ func newAPI(t *testing.T) *api {
 		Donations: postgres.NewDonationService(db), Balances: postgres.NewBalanceService(db),
 		Tokens: tokens, Ping: db.Ping, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Acks: postgres.NewAcknowledgementService(db), Rates: funds, PublicURL: "https://fund.example.org",
-		Cards: postgres.NewCardService(db, ""),
+		Reconciliation: postgres.NewReconciliationService(db),
+		Cards:          postgres.NewCardService(db, ""),
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

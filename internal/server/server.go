@@ -23,7 +23,9 @@ type Server struct {
 	Tokens       ledger.TokenService
 	Cards        ledger.CardService
 	Acks         ledger.AcknowledgementService
-	Rates        interface {
+	// Reconciliation imports bank statements and ties them to the books.
+	Reconciliation ledger.ReconciliationService
+	Rates          interface {
 		SetExchangeRate(context.Context, ledger.ExchangeRate) error
 	}
 	// Stripe and StripeWebhooks are nil when card donations are not
@@ -97,6 +99,8 @@ func (s *Server) routes(r *gin.Engine) {
 	read.GET("/balances", s.handleBalances)
 	read.GET("/trial-balance", s.handleTrialBalance)
 	read.GET("/moderation", s.handleModerationQueue)
+	read.GET("/statement-lines", s.handleLineList)
+	read.GET("/reconciliation", s.handleReconciliation)
 
 	write := api.Group("", s.authenticate(ledger.RoleTreasurer))
 	write.POST("/funds", s.handleFundCreate)
@@ -106,6 +110,13 @@ func (s *Server) routes(r *gin.Engine) {
 	write.POST("/donations", s.handleDonationCreate)
 	write.POST("/moderation", s.handleModerate)
 	write.PUT("/exchange-rates", s.handleRateSet)
+	write.POST("/statement-lines/:id/match", s.handleLineMatch)
+	write.POST("/statement-lines/:id/unmatch", s.handleLineUnmatch)
+	write.POST("/statement-lines/:id/donation", s.handleLineDonation)
+	write.POST("/statement-lines/:id/expense", s.handleLineExpense)
+	write.POST("/reconciliation", s.handleMarkReconciled)
+	// Statements are larger than other requests: their own body limit.
+	r.POST("/api/v1/statements", limitBody(maxStatementBody), s.authenticate(ledger.RoleTreasurer), s.handleStatementImport)
 }
 
 func (s *Server) handleLivez(c *gin.Context) {
