@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -234,17 +235,17 @@ func candidates(ctx context.Context, tx pgx.Tx, l *line) ([]candidate, error) {
 }
 
 // references are the values in a transaction's metadata a bank may quote:
-// payout ids, end-to-end ids, our references. Short or generic values are
-// left out, so they cannot match by accident.
+// payout ids, end-to-end ids, our references. Short values are left out,
+// so they cannot match by accident.
 func references(metaJSON string) []string {
+	var meta map[string]string
+	if err := json.Unmarshal([]byte(metaJSON), &meta); err != nil {
+		return nil
+	}
 	var out []string
 	for _, key := range []string{"stripe_payout", "end_to_end_id", "reference", "bank_ref", "donation_id"} {
-		marker := `"` + key + `": "`
-		if i := strings.Index(metaJSON, marker); i >= 0 {
-			rest := metaJSON[i+len(marker):]
-			if j := strings.IndexByte(rest, '"'); j >= 6 {
-				out = append(out, rest[:j])
-			}
+		if v := meta[key]; len(v) >= 6 {
+			out = append(out, v)
 		}
 	}
 	return out

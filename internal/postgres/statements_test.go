@@ -179,3 +179,28 @@ func TestReconcileShowsWhatDoesNotMatch(t *testing.T) {
 	_ = fmt.Sprint
 	_ = time.Now
 }
+
+// Of two identical candidates, the one whose reference the bank quotes is
+// confirmed at once.
+func TestReconcileMatchesOnReference(t *testing.T) {
+	b := mustBooks(t)
+	rs := postgres.NewReconciliationService(b.db)
+	for i, ref := range []string{"DON-4711-ABC", "DON-4712-XYZ"} {
+		if _, err := b.txs.RecordTransaction(ctx, &ledger.Transaction{IdempotencyKey: fmt.Sprint("t", i), EffectiveDate: date("2012-01-10"),
+			Description: "Transfer", Metadata: map[string]string{"reference": ref},
+			Postings: []ledger.Posting{posting(t, "assets:bank:eur", "zhanaozen", "30.00", "EUR"), posting(t, "income:donations:bank_transfer", "zhanaozen", "-30.00", "EUR")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := &ledger.BankStatement{ID: "REF", Currency: mustCurrency(t, "EUR"), To: date("2012-01-31"), ClosingBalance: dec("30.00"),
+		Lines: []ledger.StatementLine{stLine("R1", "2012-01-11", "30.00", "Donor", "Spende dom-x / DON-4712-XYZ")}}
+	res, err := rs.ImportStatement(ctx, "assets:bank:eur", st, "t")
+	if err != nil || res.AutoMatched != 1 {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	lines, _ := rs.Lines(ctx, ledger.LineFilter{Account: "assets:bank:eur"})
+	tx, err := b.txs.FindTransaction(ctx, lines[0].TransactionID)
+	if err != nil || tx.Metadata["reference"] != "DON-4712-XYZ" {
+		t.Fatalf("matched to %+v %v", tx, err)
+	}
+}
