@@ -39,6 +39,11 @@ Usage:
   fundledger migrate                              apply database migrations
   fundledger token create --name NAME --role treasurer|observer
                                                   create an API token (printed once, on the last line)
+  fundledger member add --email EMAIL --name NAME --role treasurer|member|observer
+                                                  add a committee member who signs in at /committee; the password
+                                                  is the first line of standard input, or generated and printed once
+  fundledger member list                          list the committee members
+  fundledger member disable --email EMAIL         stop a member signing in and end their sessions
   fundledger verify                               recompute the books from postings and check the hash chain
   fundledger export --format hledger|beancount [--fund SLUG] [--output FILE]
                                                   write the books for hledger or beancount
@@ -55,6 +60,7 @@ Environment:
   FUNDLEDGER_LOG_LEVEL   debug, info, warn or error (default info)
   FUNDLEDGER_PUBLIC_URL  where donors reach the service, for Stripe's redirects (default http://localhost:PORT)
   FUNDLEDGER_DEFAULT_FUND receives card payments that name no known fund (default: the oldest fund)
+  FUNDLEDGER_SECRET_KEY  32 bytes in base64 (openssl rand -base64 32): seals the committee's two-step sign-in secrets
   STRIPE_SECRET_KEY      Stripe secret key; unset, card donations are off
   STRIPE_WEBHOOK_SECRET  signing secret of the Stripe webhook endpoint
   STRIPE_API_BASE        Stripe API URL, e.g. http://localhost:12111 for stripe-mock
@@ -73,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, args, getenv, stdout, stderr)
 	case "token":
 		return runToken(ctx, args, getenv, stdout, stderr)
+	case "member":
+		return runMember(ctx, args, getenv, stdout, stderr)
 	case "verify":
 		return runVerify(ctx, args, getenv, stdout, stderr)
 	case "export":

@@ -71,8 +71,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Funds: funds, Accounts: funds, Transactions: txs, Donations: dons,
 		Balances: postgres.NewBalanceService(db), Tokens: postgres.NewTokenService(db),
 		Cards: postgres.NewCardService(db, cfg.DefaultFund), PublicURL: cfg.PublicURL,
-		Acks: acks, Rates: funds, Reconciliation: postgres.NewReconciliationService(db),
+		Acks: acks, Rates: funds, Reconciliation: postgres.NewReconciliationService(db), Batches: dons, Collections: dons,
 		Ping: db.Ping, Logger: log,
+	}
+	if err := wireCommittee(srv, db, getenv, cfg.PublicURL, log); err != nil {
+		return err
 	}
 	gw, err := newStripe(cfg, log)
 	if err != nil {

@@ -40,7 +40,8 @@ func newAPI(t *testing.T) *api {
 		Tokens: tokens, Ping: db.Ping, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Acks: postgres.NewAcknowledgementService(db), Rates: funds, PublicURL: "https://fund.example.org",
 		Reconciliation: postgres.NewReconciliationService(db),
-		Cards:          postgres.NewCardService(db, ""),
+		Batches:        postgres.NewDonationService(db), Collections: postgres.NewDonationService(db),
+		Cards: postgres.NewCardService(db, ""),
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

@@ -25,6 +25,8 @@ type Server struct {
 	Acks         ledger.AcknowledgementService
 	// Reconciliation imports bank statements and ties them to the books.
 	Reconciliation ledger.ReconciliationService
+	Batches        ledger.BatchService
+	Collections    ledger.CollectionService
 	Rates          interface {
 		SetExchangeRate(context.Context, ledger.ExchangeRate) error
 	}
@@ -37,6 +39,17 @@ type Server struct {
 	// checkoutLimit bounds checkouts per client, so the form cannot be used
 	// to flood Stripe.
 	checkoutLimit *clientLimiter
+	// Members, Sessions and Audit serve the committee's workspace under
+	// /committee (committee.go).
+	Members  ledger.MemberService
+	Sessions ledger.SessionService
+	Audit    ledger.AuditService
+	// SecureCookies marks the session cookie Secure even when the request
+	// reached us over plain HTTP (TLS ends at a proxy): set it when
+	// FUNDLEDGER_PUBLIC_URL is https.
+	SecureCookies bool
+	// signinLimit counts failed sign-ins per client and per email.
+	signinLimit *failureLimiter
 	// Ping checks the database for /readyz.
 	Ping   func(context.Context) error
 	Logger *slog.Logger
@@ -49,6 +62,9 @@ func (s *Server) Handler() http.Handler {
 	_ = r.SetTrustedProxies(nil) // ClientIP is the peer address unless a proxy is configured
 	if s.checkoutLimit == nil {
 		s.checkoutLimit = newClientLimiter(6*time.Second, 10) // a burst of 10, then one every 6 seconds
+	}
+	if s.signinLimit == nil {
+		s.signinLimit = newFailureLimiter(signInMaxFailures, signInWindow)
 	}
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recovery(), s.logRequests(), securityHeaders())
@@ -100,6 +116,8 @@ func (s *Server) routes(r *gin.Engine) {
 	read.GET("/trial-balance", s.handleTrialBalance)
 	read.GET("/moderation", s.handleModerationQueue)
 	read.GET("/statement-lines", s.handleLineList)
+	read.GET("/batches/:id", s.handleBatchGet)
+	read.GET("/collections/:id", s.handleCollectionGet)
 	read.GET("/reconciliation", s.handleReconciliation)
 
 	write := api.Group("", s.authenticate(ledger.RoleTreasurer))
@@ -110,6 +128,12 @@ func (s *Server) routes(r *gin.Engine) {
 	write.POST("/donations", s.handleDonationCreate)
 	write.POST("/moderation", s.handleModerate)
 	write.PUT("/exchange-rates", s.handleRateSet)
+	write.POST("/batches", s.handleBatchCreate)
+	write.POST("/batches/:id/entries", s.handleBatchEntryAdd)
+	write.DELETE("/batches/:id/entries/:entry", s.handleBatchEntryRemove)
+	write.POST("/batches/:id/close", s.handleBatchClose)
+	write.POST("/collections", s.handleCollectionCreate)
+	write.POST("/collections/:id/bank", s.handleCollectionBank)
 	write.POST("/statement-lines/:id/match", s.handleLineMatch)
 	write.POST("/statement-lines/:id/unmatch", s.handleLineUnmatch)
 	write.POST("/statement-lines/:id/donation", s.handleLineDonation)
@@ -117,6 +141,25 @@ func (s *Server) routes(r *gin.Engine) {
 	write.POST("/reconciliation", s.handleMarkReconciled)
 	// Statements are larger than other requests: their own body limit.
 	r.POST("/api/v1/statements", limitBody(maxStatementBody), s.authenticate(ledger.RoleTreasurer), s.handleStatementImport)
+
+	// The committee's workspace: session cookie, CSRF token and origin check
+	// on every POST. Protect a page with s.committee(least role); see committee.go.
+	ws := r.Group("/committee", crossOriginProtection(), limitBody(64<<10))
+	ws.GET("/signin", s.handleSignInPage)
+	ws.POST("/signin", s.handleSignIn)
+	ws.GET("/signin/code", s.handleCodePage)
+	ws.POST("/signin/code", s.handleCode)
+	ws.GET("", s.committee(ledger.RoleObserver), s.handleWorkspaceHome)
+	ws.POST("/signout", s.committee(ledger.RoleObserver), s.handleSignOut)
+	ws.GET("/sessions", s.committee(ledger.RoleObserver), s.handleSessionsPage)
+	ws.POST("/sessions/:id/revoke", s.committee(ledger.RoleObserver), s.handleSessionRevoke)
+	ws.GET("/audit", s.committee(ledger.RoleObserver), s.handleAuditPage)
+	ws.GET("/totp", s.committee(ledger.RoleObserver), s.handleTOTPPage)
+	ws.POST("/totp", s.committee(ledger.RoleObserver), s.handleTOTPPost)
+	ws.GET("/password", s.committee(ledger.RoleObserver), s.handlePasswordPage)
+	ws.POST("/password", s.committee(ledger.RoleObserver), s.handlePasswordPost)
+	ws.GET("/members", s.committee(ledger.RoleTreasurer), s.handleMembersPage)
+	ws.POST("/members", s.committee(ledger.RoleTreasurer), s.handleMembersPost)
 }
 
 func (s *Server) handleLivez(c *gin.Context) {
