@@ -19,6 +19,10 @@ type PublicAck struct {
 	Amount   *Money
 	Channel  Channel
 	Message  string
+	// A street collection is one line: Place is where it was, Amounts what
+	// was counted, per currency (Amount is then the first of them).
+	Place   string
+	Amounts []Money
 }
 
 // AckFilter selects a page of the acknowledgement list. After continues to

@@ -76,6 +76,8 @@ var enMessages = map[string]string{
 	"ack.atom":          "Atom feed",
 
 	// How a donation reached the fund: "channel." + the ledger's channel name.
+	"ack.collection":            "Street collection, %s",
+	"channel.collection":        "street collection",
 	"channel.card":              "card",
 	"channel.bank_transfer":     "bank transfer",
 	"channel.cash":              "cash",

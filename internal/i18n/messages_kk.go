@@ -70,6 +70,8 @@ var kkMessages = map[string]string{
 	"ack.csv":           "CSV түрінде жүктеу",
 	"ack.atom":          "Atom арнасы",
 
+	"ack.collection":            "Көшеде жинау, %s",
+	"channel.collection":        "көшеде жинау",
 	"channel.card":              "карта",
 	"channel.bank_transfer":     "банк аударымы",
 	"channel.cash":              "қолма-қол ақша",

@@ -69,6 +69,8 @@ var ruMessages = map[string]string{
 	"ack.csv":           "Скачать в CSV",
 	"ack.atom":          "Лента Atom",
 
+	"ack.collection":            "Уличный сбор, %s",
+	"channel.collection":        "уличный сбор",
 	"channel.card":              "карта",
 	"channel.bank_transfer":     "банковский перевод",
 	"channel.cash":              "наличные",

@@ -80,10 +80,16 @@ func (s *AcknowledgementService) ListAcknowledgements(ctx context.Context, f led
 	if backward {
 		order = `d.received_on, d.id`
 	}
-	rows, err := s.db.Pool.Query(ctx, `select d.id, d.received_on, f.slug, f.name, d.channel,
-		case when d.ack_show_amount then d.amount end, d.currency, `+publicFrom+`,
-		case when d.ack_status = 'approved' then d.message else '' end
-		`+acknowledged+where+` order by `+order+` limit $1`, args...)
+	// Donations and street collections, one line each, in one keyset order.
+	rows, err := s.db.Pool.Query(ctx, `select * from (
+		select d.id, d.received_on as day, f.slug, f.name, d.channel,
+			case when d.ack_show_amount then array[d.amount] end as amounts, array[d.currency::text] as currencies, `+publicFrom+` as public_from,
+			case when d.ack_status = 'approved' then d.message else '' end as message, '' as place
+		`+acknowledged+`
+		union all
+		select pc.id, pc.collected_on, f.slug, f.name, 'collection', pc.amounts, pc.currencies, '', '', pc.place
+		from public_collections pc join funds f on f.id = pc.fund_id
+	) d where true`+strings.ReplaceAll(strings.ReplaceAll(where, "d.received_on", "d.day"), "f.slug", "d.slug")+` order by `+strings.ReplaceAll(order, "received_on", "day")+` limit $1`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list acknowledgements: %w", translate(err))
 	}
@@ -95,21 +101,28 @@ func (s *AcknowledgementService) ListAcknowledgements(ctx context.Context, f led
 		var (
 			e       ledger.PublicAck
 			id      uuid.UUID
-			ch, cur string
-			amount  *decimal.Decimal
+			ch      string
+			amounts []decimal.Decimal
+			curs    []string
 		)
-		if err := rows.Scan(&id, &e.Date, &e.Fund, &e.FundName, &ch, &amount, &cur, &e.From, &e.Message); err != nil {
+		if err := rows.Scan(&id, &e.Date, &e.Fund, &e.FundName, &ch, &amounts, &curs, &e.From, &e.Message, &e.Place); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list acknowledgements: %w", err)
 		}
 		e.Channel = ledger.Channel(ch)
-		if amount != nil {
-			c, err := ledger.LookupCurrency(cur)
+		for i, amt := range amounts {
+			c, err := ledger.LookupCurrency(curs[i])
 			if err != nil {
 				rows.Close()
 				return nil, err
 			}
-			e.Amount = &ledger.Money{Amount: *amount, Currency: c}
+			e.Amounts = append(e.Amounts, ledger.Money{Amount: amt, Currency: c})
+		}
+		if len(e.Amounts) > 0 {
+			e.Amount = &e.Amounts[0]
+		}
+		if e.Place != "" {
+			e.From = ledger.CollectionLabel(e.Place, e.Date, e.Amounts)
 		}
 		e.Cursor = encodeCursor(e.Date, id)
 		entries, ids = append(entries, e), append(ids, id)

@@ -245,8 +245,10 @@ func (s *FundService) FundTotals(ctx context.Context, slug string) (*ledger.Fund
 	if _, err := pgx.ForEachRow(rows, []any{&cur, &amt}, func() error { t.Raised[cur] = amt; return nil }); err != nil {
 		return nil, fmt.Errorf("fund totals %s: %w", slug, translate(err))
 	}
-	err = s.db.Pool.QueryRow(ctx, `select count(*) from donations d join funds f on f.id = d.fund_id
-		where f.slug = $1 and not exists (select 1 from transactions r where r.reversal_of = d.transaction_id)`, slug).Scan(&t.Donations)
+	// Every donation not reversed, and every street collection as one.
+	err = s.db.Pool.QueryRow(ctx, `select (select count(*) from donations d join funds f on f.id = d.fund_id
+		where f.slug = $1 and not exists (select 1 from transactions r where r.reversal_of = d.transaction_id))
+		+ (select count(*) from public_collections pc join funds f on f.id = pc.fund_id where f.slug = $1)`, slug).Scan(&t.Donations)
 	if err != nil {
 		return nil, fmt.Errorf("fund totals %s: %w", slug, translate(err))
 	}

@@ -21,6 +21,14 @@ type ackJSON struct {
 	Currency *string `json:"currency"`
 	Channel  string  `json:"channel"`
 	Message  string  `json:"message,omitempty"`
+	// Amounts lists every amount of the line: a street collection counted
+	// in several currencies has one per currency.
+	Amounts []moneyJSON `json:"amounts"`
+}
+
+type moneyJSON struct {
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
 }
 
 func newAckJSON(e ledger.PublicAck) ackJSON {
@@ -31,6 +39,10 @@ func newAckJSON(e ledger.PublicAck) ackJSON {
 	if e.Amount != nil {
 		amt, cur := amountString(e.Amount.Amount, e.Amount.Currency), e.Amount.Currency.Code
 		j.Amount, j.Currency = &amt, &cur
+	}
+	j.Amounts = []moneyJSON{}
+	for _, m := range e.Amounts {
+		j.Amounts = append(j.Amounts, moneyJSON{Amount: amountString(m.Amount, m.Currency), Currency: m.Currency.Code})
 	}
 	return j
 }
@@ -87,14 +99,16 @@ func (s *Server) handleAckCSV(c *gin.Context) {
 		}
 		for _, e := range pg.Entries {
 			j := newAckJSON(e)
-			from, amount, cur := "Anonymous", "", ""
+			from := "Anonymous"
 			if j.From != nil {
 				from = *j.From
 			}
-			if j.Amount != nil {
-				amount, cur = *j.Amount, *j.Currency
+			if len(j.Amounts) == 0 {
+				j.Amounts = []moneyJSON{{}}
 			}
-			_ = w.Write([]string{j.Date, j.Fund, csvSafe(from), amount, cur, j.Channel, csvSafe(j.Message)})
+			for _, m := range j.Amounts { // a collection in several currencies: a row per currency
+				_ = w.Write([]string{j.Date, j.Fund, csvSafe(from), m.Amount, m.Currency, j.Channel, csvSafe(j.Message)})
+			}
 		}
 		w.Flush()
 		if pg.Older == "" || w.Error() != nil {
@@ -166,7 +180,7 @@ func (s *Server) handleAckAtom(c *gin.Context) {
 			from = "Anonymous"
 		}
 		what := from
-		if e.Amount != nil {
+		if e.Amount != nil && e.Place == "" {
 			what += ": " + e.Amount.String()
 		}
 		body := strings.ReplaceAll(string(e.Channel), "_", " ")

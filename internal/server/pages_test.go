@@ -265,3 +265,34 @@ func TestAcknowledgementPagination(t *testing.T) {
 		t.Fatalf("huge limit: %d", code)
 	}
 }
+
+// A street collection is one line on the public list, whatever the number
+// of currencies counted, and never names a collector or a counter.
+func TestStreetCollectionIsOneLine(t *testing.T) {
+	a := newAPI(t)
+	a.mustFund("zhanaozen", "EUR")
+	code, out, _ := a.do("POST", "/api/v1/collections", a.treasurer, "", `{"fund":"zhanaozen","place":"Hamburg, Spitalerstraße","collected_on":"2011-09-03",
+		"collectors":["Klaus Kollektor","Petra Sammler"],"counted_by":["Anna Zählerin","Bernd Prüfer"],
+		"counts":[{"currency":"EUR","amount":"200.00"},{"currency":"GBP","amount":"35.50"}]}`)
+	if code != 201 {
+		t.Fatalf("record collection: %d %v", code, out)
+	}
+	outs := a.publicOutputs()
+	for p, body := range outs {
+		for _, name := range []string{"Klaus", "Petra", "Anna Zählerin", "Bernd"} {
+			if strings.Contains(body, name) {
+				t.Fatalf("%s names a collector or counter: %q", p, name)
+			}
+		}
+	}
+	if n := strings.Count(outs["/acknowledgements"], "Hamburg, Spitalerstraße"); n != 1 || !strings.Contains(outs["/acknowledgements"], "€200.00 + £35.50") {
+		t.Fatalf("the collection is on %d lines:\n%s", n, outs["/acknowledgements"])
+	}
+	if !strings.Contains(outs["/api/v1/acknowledgements"], `"from":"Street collection, Hamburg, Spitalerstraße, 2011-09-03: 200.00 EUR + 35.50 GBP"`) ||
+		!strings.Contains(outs["/api/v1/acknowledgements"], `"channel":"collection"`) {
+		t.Fatalf("json:\n%s", outs["/api/v1/acknowledgements"])
+	}
+	if !strings.Contains(outs["/?lang=ru"], "Уличный сбор, Hamburg, Spitalerstraße") {
+		t.Fatalf("Russian page:\n%s", outs["/?lang=ru"])
+	}
+}
