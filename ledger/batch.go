@@ -319,4 +319,6 @@ type BatchService interface {
 	// donation, one transaction each, all in one database transaction.
 	// Closing a closed batch returns it unchanged.
 	CloseBatch(ctx context.Context, id, closedBy string, c BatchClose) (*Batch, error)
+	// ListBatches returns the newest batches with the given status.
+	ListBatches(ctx context.Context, status BatchStatus, limit int) ([]*Batch, error)
 }

@@ -189,4 +189,6 @@ type CollectionService interface {
 	// Dr assets:bank:<ccy> / Cr assets:cash, opening the bank account if
 	// needed. Idempotent by key.
 	BankCash(ctx context.Context, fund string, amounts []Money, on time.Time, key, fingerprint string) (*Transaction, error)
+	// ListCollections returns the latest street collections.
+	ListCollections(ctx context.Context, limit int) ([]*Collection, error)
 }

@@ -66,6 +66,8 @@ func newWorkspace(t *testing.T, secure bool) *workspace {
 	srv := &server.Server{
 		Funds: funds, Accounts: funds, Tokens: postgres.NewTokenService(db), Acks: postgres.NewAcknowledgementService(db),
 		Members: w.members, Sessions: w.sessions, Audit: w.audit, SecureCookies: secure,
+		Donations: postgres.NewDonationService(db), Batches: postgres.NewDonationService(db), Collections: postgres.NewDonationService(db),
+		Reconciliation: postgres.NewReconciliationService(db), Transactions: postgres.NewTransactionService(db),
 		Ping: db.Ping, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	hs := httptest.NewServer(srv.Handler())
