@@ -7,6 +7,7 @@ import (
 	"github.com/fundledger/fundledger/internal/mail"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,9 @@ type Config struct {
 	DefaultFund string // FUNDLEDGER_DEFAULT_FUND: receives card payments naming no known fund
 
 	SMTPURL string // FUNDLEDGER_SMTP_URL; "" keeps receipts waiting in the outbox
+	// TrustedProxies is FUNDLEDGER_TRUSTED_PROXIES: comma-separated
+	// addresses or CIDR ranges of the reverse proxies in front of the service.
+	TrustedProxies string
 
 	StripeSecretKey     string // STRIPE_SECRET_KEY; "" disables card donations
 	StripeWebhookSecret string // STRIPE_WEBHOOK_SECRET
@@ -46,7 +50,7 @@ func loadConfig(getenv func(string) string) Config {
 		"FUNDLEDGER_LOG_FORMAT": &c.LogFormat, "FUNDLEDGER_LOG_LEVEL": &c.LogLevel,
 		"FUNDLEDGER_PUBLIC_URL": &c.PublicURL, "FUNDLEDGER_DEFAULT_FUND": &c.DefaultFund,
 		"STRIPE_SECRET_KEY": &c.StripeSecretKey, "STRIPE_WEBHOOK_SECRET": &c.StripeWebhookSecret,
-		"STRIPE_API_BASE": &c.StripeAPIBase, "FUNDLEDGER_SMTP_URL": &c.SMTPURL,
+		"STRIPE_API_BASE": &c.StripeAPIBase, "FUNDLEDGER_SMTP_URL": &c.SMTPURL, "FUNDLEDGER_TRUSTED_PROXIES": &c.TrustedProxies,
 	} {
 		if v := getenv(env); v != "" {
 			*dst = v
@@ -76,6 +80,13 @@ func (c Config) validate() error {
 	if c.StripeAPIBase != "" {
 		if u, err := url.Parse(c.StripeAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("STRIPE_API_BASE must be an http(s) URL such as http://localhost:12111, not %q", c.StripeAPIBase)
+		}
+	}
+	for _, p := range c.proxies() {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return fmt.Errorf("FUNDLEDGER_TRUSTED_PROXIES: %q is not an IP address or a CIDR range", p)
+			}
 		}
 	}
 	if c.SMTPURL != "" {
@@ -152,4 +163,15 @@ func maskSMTP(s string) string {
 		return "(invalid)"
 	}
 	return c.String()
+}
+
+// proxies lists the trusted proxies.
+func (c Config) proxies() []string {
+	var out []string
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

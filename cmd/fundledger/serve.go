@@ -70,7 +70,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	srv := &server.Server{
 		Funds: funds, Accounts: funds, Transactions: txs, Donations: dons,
 		Balances: postgres.NewBalanceService(db), Tokens: postgres.NewTokenService(db),
-		Cards: postgres.NewCardService(db, cfg.DefaultFund), PublicURL: cfg.PublicURL,
+		Cards: postgres.NewCardService(db, cfg.DefaultFund), PublicURL: cfg.PublicURL, TrustedProxies: cfg.proxies(),
 		Acks: acks, Rates: funds, Reconciliation: postgres.NewReconciliationService(db), Batches: dons, Collections: dons,
 		Ping: db.Ping, Logger: log,
 	}

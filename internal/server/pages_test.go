@@ -2,11 +2,16 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/fundledger/fundledger/internal/server"
 )
 
 // get fetches a public URL as a browser in the given language would.
@@ -294,5 +299,35 @@ func TestStreetCollectionIsOneLine(t *testing.T) {
 	}
 	if !strings.Contains(outs["/?lang=ru"], "Уличный сбор, Hamburg, Spitalerstraße") {
 		t.Fatalf("Russian page:\n%s", outs["/?lang=ru"])
+	}
+}
+
+// Behind a configured reverse proxy, each client has its own rate limit; a
+// client cannot escape the limit by claiming another address itself.
+func TestRateLimitBehindAProxy(t *testing.T) {
+	limited := func(proxies []string) int {
+		srv := &server.Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TrustedProxies: proxies}
+		hs := httptest.NewServer(srv.Handler())
+		defer hs.Close()
+		n := 0
+		for i := 0; i < 15; i++ {
+			req, _ := http.NewRequest("POST", hs.URL+"/api/v1/checkout", strings.NewReader(`{}`))
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode == 429 {
+				n++
+			}
+		}
+		return n
+	}
+	if n := limited([]string{"127.0.0.1"}); n != 0 {
+		t.Fatalf("15 clients behind the proxy: %d limited, want 0", n)
+	}
+	if n := limited(nil); n == 0 {
+		t.Fatal("without a trusted proxy, forged X-Forwarded-For escaped the limit")
 	}
 }

@@ -36,6 +36,9 @@ type Server struct {
 	StripeWebhooks StripeWebhooks
 	// PublicURL is where donors reach this server, for Stripe's redirects.
 	PublicURL string
+	// TrustedProxies are the addresses (or CIDR ranges) of reverse proxies
+	// whose X-Forwarded-For names the client; none by default.
+	TrustedProxies []string
 	// checkoutLimit bounds checkouts per client, so the form cannot be used
 	// to flood Stripe.
 	checkoutLimit *clientLimiter
@@ -59,7 +62,12 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	_ = r.SetTrustedProxies(nil) // ClientIP is the peer address unless a proxy is configured
+	// ClientIP, which rate limits count by, is the peer address unless the
+	// request comes through one of the configured proxies.
+	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
+		s.Logger.Error("trusted proxies", "error", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	if s.checkoutLimit == nil {
 		s.checkoutLimit = newClientLimiter(6*time.Second, 10) // a burst of 10, then one every 6 seconds
 	}
