@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/fundledger/fundledger/ledger"
@@ -356,16 +355,7 @@ func lockBalanceRows(ctx context.Context, tx pgx.Tx, rows map[balanceKey]bool) e
 	for k := range rows {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.fund != b.fund {
-			return a.fund < b.fund
-		}
-		if a.account != b.account {
-			return a.account < b.account
-		}
-		return a.currency < b.currency
-	})
+	sortBalanceKeys(keys)
 	batch := &pgx.Batch{}
 	for _, k := range keys {
 		batch.Queue(`insert into balances (fund_id, account, currency, amount) values ($1, $2, $3, 0)

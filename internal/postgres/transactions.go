@@ -174,16 +174,7 @@ func appendTransaction(ctx context.Context, tx pgx.Tx, now time.Time, t *ledger.
 	for k := range deltas {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.fund != b.fund {
-			return a.fund < b.fund
-		}
-		if a.account != b.account {
-			return a.account < b.account
-		}
-		return a.currency < b.currency
-	})
+	sortBalanceKeys(keys)
 	batch := &pgx.Batch{}
 	for _, k := range keys {
 		batch.Queue(`insert into balances (fund_id, account, currency, amount) values ($1, $2, $3, $4)
@@ -234,6 +225,21 @@ func appendTransaction(ctx context.Context, tx pgx.Tx, now time.Time, t *ledger.
 		return err
 	}
 	return nil
+}
+
+// sortBalanceKeys puts balance rows in the one global order every writer
+// locks them in, (fund, account, currency), so writers never deadlock.
+func sortBalanceKeys(keys []balanceKey) {
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.fund != b.fund {
+			return a.fund < b.fund
+		}
+		if a.account != b.account {
+			return a.account < b.account
+		}
+		return a.currency < b.currency
+	})
 }
 
 // fundIDs resolves fund slugs to ids, failing with EINVALID for unknown ones.

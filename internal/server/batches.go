@@ -235,29 +235,13 @@ func (s *Server) handleBatchEntryAdd(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	m, err := ledger.ParseMoney(req.Amount, req.Currency)
+	d, err := donationFields(req.Amount, req.Currency, req.ReceivedOn, req.Donor, req.Acknowledgement)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	if req.ReceivedOn == "" {
-		writeError(c, ledger.Errorf(ledger.EINVALID, "received_on is required (YYYY-MM-DD)"))
-		return
-	}
-	on, err := ledger.ParseDate("received_on", req.ReceivedOn)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	e := &ledger.BatchEntry{
-		Donation: ledger.Donation{
-			Amount: m, Channel: ledger.Channel(req.Channel), ReceivedOn: on,
-			Donor:           ledger.Donor{Name: req.Donor.Name, Email: req.Donor.Email, Organisation: req.Donor.Organisation, Country: req.Donor.Country},
-			Acknowledgement: ledger.Acknowledgement{Display: ledger.AckDisplay(req.Acknowledgement.Display), Alias: req.Acknowledgement.Alias, ShowAmount: req.Acknowledgement.ShowAmount},
-			Message:         req.Message,
-		},
-		EnteredBy: tokenName(c), IdempotencyKey: w.Key, Fingerprint: w.Fingerprint,
-	}
+	d.Channel, d.Message = ledger.Channel(req.Channel), req.Message
+	e := &ledger.BatchEntry{Donation: *d, EnteredBy: tokenName(c), IdempotencyKey: w.Key, Fingerprint: w.Fingerprint}
 	rec, err := svc.AddBatchEntry(c.Request.Context(), c.Param("id"), e)
 	if err != nil {
 		writeError(c, err)

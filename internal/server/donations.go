@@ -71,26 +71,12 @@ func (s *Server) handleDonationCreate(c *gin.Context) {
 		writeError(c, ledger.Errorf(ledger.EINVALID, "channel %q is not one of bank_transfer, cash, cheque, organisation (card donations arrive through Stripe)", req.Channel))
 		return
 	}
-	m, err := ledger.ParseMoney(req.Amount, req.Currency)
+	d, err := donationFields(req.Amount, req.Currency, req.ReceivedOn, req.Donor, req.Acknowledgement)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	if req.ReceivedOn == "" {
-		writeError(c, ledger.Errorf(ledger.EINVALID, "received_on is required (YYYY-MM-DD)"))
-		return
-	}
-	on, err := ledger.ParseDate("received_on", req.ReceivedOn)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	d := &ledger.Donation{
-		Fund: req.Fund, Amount: m, Channel: ch, ReceivedOn: on,
-		Donor:           ledger.Donor{Name: req.Donor.Name, Email: req.Donor.Email, Organisation: req.Donor.Organisation, Country: req.Donor.Country},
-		Acknowledgement: ledger.Acknowledgement{Display: ledger.AckDisplay(req.Acknowledgement.Display), Alias: req.Acknowledgement.Alias, ShowAmount: req.Acknowledgement.ShowAmount},
-		Message:         req.Message, IdempotencyKey: w.Key, Fingerprint: w.Fingerprint,
-	}
+	d.Fund, d.Channel, d.Message, d.IdempotencyKey, d.Fingerprint = req.Fund, ch, req.Message, w.Key, w.Fingerprint
 	rec, err := s.Donations.RecordDonation(c.Request.Context(), d)
 	if err != nil {
 		writeError(c, err)
@@ -98,6 +84,27 @@ func (s *Server) handleDonationCreate(c *gin.Context) {
 	}
 	c.Header("Location", fmt.Sprintf("/api/v1/donations/%s", rec.ID))
 	c.JSON(http.StatusCreated, newDonationResponse(rec))
+}
+
+// donationFields reads the fields every donation request shares: the
+// amount in its currency, the date received, the donor and their consent.
+func donationFields(amount, currency, receivedOn string, donor donorJSON, ack acknowledgementJSON) (*ledger.Donation, error) {
+	m, err := ledger.ParseMoney(amount, currency)
+	if err != nil {
+		return nil, err
+	}
+	if receivedOn == "" {
+		return nil, ledger.Errorf(ledger.EINVALID, "received_on is required (YYYY-MM-DD)")
+	}
+	on, err := ledger.ParseDate("received_on", receivedOn)
+	if err != nil {
+		return nil, err
+	}
+	return &ledger.Donation{
+		Amount: m, ReceivedOn: on,
+		Donor:           ledger.Donor{Name: donor.Name, Email: donor.Email, Organisation: donor.Organisation, Country: donor.Country},
+		Acknowledgement: ledger.Acknowledgement{Display: ledger.AckDisplay(ack.Display), Alias: ack.Alias, ShowAmount: ack.ShowAmount},
+	}, nil
 }
 
 func (s *Server) handleDonationGet(c *gin.Context) {
