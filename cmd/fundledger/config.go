@@ -5,6 +5,7 @@ import (
 
 	"fmt"
 	"github.com/fundledger/fundledger/internal/mail"
+	"github.com/fundledger/fundledger/internal/secret"
 	"io"
 	"log/slog"
 	"net"
@@ -25,6 +26,9 @@ type Config struct {
 	DefaultFund string // FUNDLEDGER_DEFAULT_FUND: receives card payments naming no known fund
 
 	SMTPURL string // FUNDLEDGER_SMTP_URL; "" keeps receipts waiting in the outbox
+	// SecretKey is FUNDLEDGER_SECRET_KEY: 32 bytes in base64 that seal the
+	// committee's TOTP secrets and grant recipients' details.
+	SecretKey string
 	// TrustedProxies is FUNDLEDGER_TRUSTED_PROXIES: comma-separated
 	// addresses or CIDR ranges of the reverse proxies in front of the service.
 	TrustedProxies string
@@ -51,6 +55,7 @@ func loadConfig(getenv func(string) string) Config {
 		"FUNDLEDGER_PUBLIC_URL": &c.PublicURL, "FUNDLEDGER_DEFAULT_FUND": &c.DefaultFund,
 		"STRIPE_SECRET_KEY": &c.StripeSecretKey, "STRIPE_WEBHOOK_SECRET": &c.StripeWebhookSecret,
 		"STRIPE_API_BASE": &c.StripeAPIBase, "FUNDLEDGER_SMTP_URL": &c.SMTPURL, "FUNDLEDGER_TRUSTED_PROXIES": &c.TrustedProxies,
+		"FUNDLEDGER_SECRET_KEY": &c.SecretKey,
 	} {
 		if v := getenv(env); v != "" {
 			*dst = v
@@ -89,6 +94,11 @@ func (c Config) validate() error {
 			}
 		}
 	}
+	if c.SecretKey != "" {
+		if _, err := secret.ParseKey(c.SecretKey); err != nil {
+			return fmt.Errorf("FUNDLEDGER_SECRET_KEY: %w (make one with: openssl rand -base64 32)", err)
+		}
+	}
 	if c.SMTPURL != "" {
 		if _, err := mail.ParseURL(c.SMTPURL); err != nil {
 			return fmt.Errorf("FUNDLEDGER_SMTP_URL: %w", err)
@@ -112,6 +122,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("public_url", c.PublicURL),
 		slog.String("default_fund", c.DefaultFund),
 		slog.String("smtp_url", maskSMTP(c.SMTPURL)),
+		slog.Bool("secret_key_set", c.SecretKey != ""),
 		slog.Bool("stripe_secret_key_set", c.StripeSecretKey != ""),
 		slog.Bool("stripe_webhook_secret_set", c.StripeWebhookSecret != ""),
 		slog.String("stripe_api_base", c.StripeAPIBase),
