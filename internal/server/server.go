@@ -128,7 +128,7 @@ func (s *Server) routes(r *gin.Engine) {
 	read.GET("/collections/:id", s.handleCollectionGet)
 	read.GET("/reconciliation", s.handleReconciliation)
 
-	write := api.Group("", s.authenticate(ledger.RoleTreasurer))
+	write := api.Group("", s.authenticate(ledger.RoleTreasurer), s.auditAPI())
 	write.POST("/funds", s.handleFundCreate)
 	write.POST("/accounts", s.handleAccountCreate)
 	write.POST("/transactions", s.handleTransactionCreate)
@@ -148,7 +148,7 @@ func (s *Server) routes(r *gin.Engine) {
 	write.POST("/statement-lines/:id/expense", s.handleLineExpense)
 	write.POST("/reconciliation", s.handleMarkReconciled)
 	// Statements are larger than other requests: their own body limit.
-	r.POST("/api/v1/statements", limitBody(maxStatementBody), s.authenticate(ledger.RoleTreasurer), s.handleStatementImport)
+	r.POST("/api/v1/statements", limitBody(maxStatementBody), s.authenticate(ledger.RoleTreasurer), s.auditAPI(), s.handleStatementImport)
 
 	// The committee's workspace: session cookie, CSRF token and origin check
 	// on every POST. Protect a page with s.committee(least role); see committee.go.
@@ -181,6 +181,8 @@ func (s *Server) routes(r *gin.Engine) {
 	ws.POST("/bank/lines/:id/donation", s.committee(ledger.RoleTreasurer), s.handleBankLineDonation)
 	ws.POST("/bank/lines/:id/expense", s.committee(ledger.RoleTreasurer), s.handleBankLineExpense)
 	ws.POST("/bank/reconciled", s.committee(ledger.RoleTreasurer), s.handleBankReconciled)
+	ws.GET("/moderation", s.committee(ledger.RoleObserver), s.handleModerationPage)
+	ws.POST("/moderation", s.committee(ledger.RoleMember), s.handleModerationDecide)
 	// A statement file is larger than the workspace's other forms: outside the group's limit.
 	r.POST("/committee/bank/import", crossOriginProtection(), limitBody(maxStatementBody), s.committee(ledger.RoleTreasurer), s.handleBankImport)
 	ws.GET("/members", s.committee(ledger.RoleTreasurer), s.handleMembersPage)
