@@ -155,6 +155,11 @@ func wireCommittee(srv *server.Server, db *postgres.DB, getenv func(string) stri
 	srv.Members = postgres.NewMemberService(db, box)
 	srv.Sessions = postgres.NewSessionService(db)
 	srv.Audit = postgres.NewAuditService(db)
+	approvals, err := ledger.ParseGrantApprovals(getenv("FUNDLEDGER_GRANT_APPROVALS"))
+	if err != nil {
+		return fmt.Errorf("FUNDLEDGER_GRANT_APPROVALS: %w", err)
+	}
+	srv.Grants = postgres.NewGrantService(db, box, approvals)
 	srv.SecureCookies = strings.HasPrefix(publicURL, "https://")
 	return nil
 }

@@ -27,6 +27,7 @@ type Server struct {
 	Reconciliation ledger.ReconciliationService
 	Batches        ledger.BatchService
 	Collections    ledger.CollectionService
+	Grants         ledger.GrantService // hardship grant cases (grants.go, ws_grants.go)
 	Rates          interface {
 		SetExchangeRate(context.Context, ledger.ExchangeRate) error
 	}
@@ -185,6 +186,7 @@ func (s *Server) routes(r *gin.Engine) {
 	ws.POST("/moderation", s.committee(ledger.RoleMember), s.handleModerationDecide)
 	// A statement file is larger than the workspace's other forms: outside the group's limit.
 	r.POST("/committee/bank/import", crossOriginProtection(), limitBody(maxStatementBody), s.committee(ledger.RoleTreasurer), s.handleBankImport)
+	s.grantRoutes(api, read, write, ws)
 	ws.GET("/members", s.committee(ledger.RoleTreasurer), s.handleMembersPage)
 	ws.POST("/members", s.committee(ledger.RoleTreasurer), s.handleMembersPost)
 }
