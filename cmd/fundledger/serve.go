@@ -73,7 +73,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Cards: postgres.NewCardService(db, cfg.DefaultFund), PublicURL: cfg.PublicURL, TrustedProxies: cfg.proxies(),
 		Acks: acks, Rates: funds, Reconciliation: postgres.NewReconciliationService(db), Batches: dons, Collections: dons,
 		Ping: db.Ping, Logger: log,
+		Reports: postgres.NewReportService(db),
 	}
+
 	if err := wireCommittee(srv, db, getenv, cfg.PublicURL, log); err != nil {
 		return err
 	}

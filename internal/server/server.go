@@ -28,6 +28,7 @@ type Server struct {
 	Batches        ledger.BatchService
 	Collections    ledger.CollectionService
 	Grants         ledger.GrantService // hardship grant cases (grants.go, ws_grants.go)
+	Reports        ledger.ReportService
 	Rates          interface {
 		SetExchangeRate(context.Context, ledger.ExchangeRate) error
 	}
@@ -187,6 +188,7 @@ func (s *Server) routes(r *gin.Engine) {
 	// A statement file is larger than the workspace's other forms: outside the group's limit.
 	r.POST("/committee/bank/import", crossOriginProtection(), limitBody(maxStatementBody), s.committee(ledger.RoleTreasurer), s.handleBankImport)
 	s.grantRoutes(api, read, write, ws)
+	s.reportRoutes(read, ws)
 	ws.GET("/members", s.committee(ledger.RoleTreasurer), s.handleMembersPage)
 	ws.POST("/members", s.committee(ledger.RoleTreasurer), s.handleMembersPost)
 }

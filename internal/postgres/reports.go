@@ -1,0 +1,584 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/fundledger/fundledger/ledger"
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+)
+
+// ReportService implements ledger.ReportService: every figure is summed from
+// the postings in SQL (never from the cached balances), in one read-only
+// snapshot, so the figures of one report agree with each other. See
+// ledger/report.go for what each figure means.
+type ReportService struct{ db *DB }
+
+// NewReportService returns the report service on db.
+func NewReportService(db *DB) *ReportService { return &ReportService{db: db} }
+
+var _ ledger.ReportService = (*ReportService)(nil)
+
+// snapshot runs fn in a read-only repeatable-read transaction: all of a
+// report's queries see the same books.
+func (s *ReportService) snapshot(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, s.db.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+// checkFund fails with ENOTFOUND for a fund that does not exist, so a typo
+// is not an empty report.
+func checkFund(ctx context.Context, q querier, fund *string) error {
+	if fund == nil {
+		return nil
+	}
+	var ok bool
+	if err := q.QueryRow(ctx, `select exists(select 1 from funds where slug = $1)`, *fund).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return ledger.Errorf(ledger.ENOTFOUND, "fund %q not found", *fund)
+	}
+	return nil
+}
+
+// scopedPostings are the postings of the fund $1 (every fund when $1 is
+// null) effective from $2 to $3 inclusive, each with its account's type and
+// its class: which figure of the period report it moves.
+const scopedPostings = `select p.transaction_id, t.effective_date, t.reversal_of, t.metadata, p.account, a.type, p.currency, p.amount,
+	case
+		when a.type = 'asset' then 'assets'
+		when a.type = 'income' then 'income'
+		when a.type = 'liability' then 'liabilities'
+		when p.account = 'expenses:fees:stripe' or starts_with(p.account, 'expenses:fees:stripe:') then 'fees_processor'
+		when p.account = 'expenses:fees:bank' or starts_with(p.account, 'expenses:fees:bank:') then 'fees_bank'
+		when p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:') then 'grants'
+		when a.type = 'expense' then 'other_expenses'
+		when p.account = 'equity:conversion' or starts_with(p.account, 'equity:conversion:') then 'conversion'
+		when p.account = 'equity:interfund' or starts_with(p.account, 'equity:interfund:') then 'interfund'
+		else 'other_equity'
+	end as class
+	from postings p join transactions t on t.id = p.transaction_id join accounts a on a.code = p.account
+	where ($1::text is null or p.fund_id = (select id from funds where slug = $1))
+	and t.effective_date between $2::date and $3::date`
+
+// The period report's queries; each takes $1 fund (or null), $2 from, $3 to.
+const (
+	// Per currency and class: the sum of the postings, and for grants the
+	// number of payments less reversals. The class "all" sums every
+	// posting of the scope: zero over every fund, and for one fund what
+	// its postings leave unbalanced, the other side of transfers.
+	periodMovementsSQL = `with s as (` + scopedPostings + `),
+	per_tx as (select transaction_id, currency, class, sum(amount) as net from s group by 1, 2, 3)
+	select currency, class, sum(net), count(*) filter (where net > 0) - count(*) filter (where net < 0)
+	from per_tx group by 1, 2
+	union all
+	select currency, 'all', sum(amount), 0 from s group by 1`
+
+	// Per asset account and currency: the balance before $2 and at $3.
+	periodAssetsSQL = `select p.account, p.currency,
+		coalesce(sum(p.amount) filter (where t.effective_date < $2::date), 0), sum(p.amount)
+	from postings p join transactions t on t.id = p.transaction_id join accounts a on a.code = p.account
+	where a.type = 'asset' and t.effective_date <= $3::date
+	and ($1::text is null or p.fund_id = (select id from funds where slug = $1))
+	group by 1, 2
+	having sum(p.amount) filter (where t.effective_date < $2::date) <> 0 or sum(p.amount) <> 0
+		or bool_or(t.effective_date >= $2::date)
+	order by 1, 2`
+
+	// Income per channel: the part of the account after income:donations:,
+	// or the whole code for other income. Counted per transaction: a
+	// donation counts 1, its reversal -1.
+	periodChannelsSQL = `with s as (` + scopedPostings + `),
+	per_tx as (select transaction_id, case when starts_with(account, 'income:donations:') then substr(account, 18) else account end as key,
+		currency, sum(amount) as net from s where type = 'income' group by 1, 2, 3 having sum(amount) <> 0)
+	select key, currency, -sum(net), count(*) filter (where net < 0) - count(*) filter (where net > 0)
+	from per_tx group by 1, 2 order by 2, 1`
+
+	// Income per donor country: of the donation the transaction records,
+	// or reverses, or names in its metadata (a card refund); '' when none.
+	periodCountriesSQL = `with s as (` + scopedPostings + `),
+	per_tx as (select s.transaction_id, coalesce(d.donor_country, '') as key, s.currency, sum(s.amount) as net
+		from s left join lateral (
+			select d.donor_country from donations d
+			where d.transaction_id = s.transaction_id or d.transaction_id = s.reversal_of
+				or d.id = case when s.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+					then (s.metadata->>'donation_id')::uuid end
+			order by (d.transaction_id = s.transaction_id) desc, (d.transaction_id = s.reversal_of) desc limit 1) d on true
+		where s.type = 'income' group by 1, 2, 3 having sum(s.amount) <> 0)
+	select key, currency, -sum(net), count(*) filter (where net < 0) - count(*) filter (where net > 0)
+	from per_tx group by 1, 2 order by 2, 1`
+
+	// Grants per category: the transaction's grant_category, or its
+	// original's for a reversal, or 'other'.
+	periodCategoriesSQL = `with s as (` + scopedPostings + `),
+	per_tx as (select s.transaction_id, ` + grantCategory + ` as key, s.currency, sum(s.amount) as net
+		from s join transactions t on t.id = s.transaction_id left join transactions o on o.id = t.reversal_of
+		where s.class = 'grants' group by 1, 2, 3 having sum(s.amount) <> 0)
+	select key, currency, sum(net), count(*) filter (where net > 0) - count(*) filter (where net < 0)
+	from per_tx group by 1, 2 order by 2, 1`
+)
+
+// grantCategory and grantRef read a grant payment's metadata from t, or
+// from o, the transaction t reverses.
+const (
+	grantCategory = `coalesce(nullif(btrim(t.metadata->>'grant_category'), ''), nullif(btrim(o.metadata->>'grant_category'), ''), '` + ledger.ReportCategoryOther + `')`
+	grantRef      = `coalesce(nullif(btrim(t.metadata->>'grant_ref'), ''), nullif(btrim(o.metadata->>'grant_ref'), ''), '')`
+)
+
+// PeriodReport implements ledger.ReportService.
+func (s *ReportService) PeriodReport(ctx context.Context, f ledger.ReportFilter) (*ledger.PeriodReport, error) {
+	if err := f.ValidatePeriod(true); err != nil {
+		return nil, err
+	}
+	r := &ledger.PeriodReport{From: *f.From, To: *f.To}
+	if f.Fund != nil {
+		r.Fund = *f.Fund
+	}
+	figures := map[string]*ledger.PeriodFigures{}
+	fig := func(code string) (*ledger.PeriodFigures, error) {
+		if figures[code] == nil {
+			c, err := ledger.LookupCurrency(code)
+			if err != nil {
+				return nil, err
+			}
+			figures[code] = &ledger.PeriodFigures{Currency: c}
+		}
+		return figures[code], nil
+	}
+	args := []any{f.Fund, *f.From, *f.To}
+	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+		if err := checkFund(ctx, tx, f.Fund); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `select seq, hash from ledger_head`).Scan(&r.BooksSeq, &r.BooksHash); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, periodAssetsSQL, args...)
+		if err != nil {
+			return err
+		}
+		var (
+			account, cur, class string
+			a, b                decimal.Decimal
+			n                   int64
+		)
+		_, err = pgx.ForEachRow(rows, []any{&account, &cur, &a, &b}, func() error {
+			p, err := fig(cur)
+			if err != nil {
+				return err
+			}
+			p.Opening, p.Closing = p.Opening.Add(a), p.Closing.Add(b)
+			r.Assets = append(r.Assets, ledger.ReportAssetLine{Account: account, Currency: p.Currency, Opening: a, Closing: b})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, periodMovementsSQL, args...)
+		if err != nil {
+			return err
+		}
+		// imbalance is, per currency, what the scope's postings leave
+		// unbalanced: a transfer's other side, in another fund.
+		imbalance := map[string]decimal.Decimal{}
+		_, err = pgx.ForEachRow(rows, []any{&cur, &class, &a, &n}, func() error {
+			p, err := fig(cur)
+			if err != nil {
+				return err
+			}
+			switch class {
+			case "all":
+				imbalance[cur] = a
+			case "assets": // the closing balance less the opening one: checked by Check
+			case "income":
+				p.Income = a.Neg()
+			case "liabilities":
+				p.Liabilities = a.Neg()
+			case "fees_processor":
+				p.ProcessorFees = a
+			case "fees_bank":
+				p.BankFees = a
+			case "grants":
+				p.Grants, p.GrantCount = a, n
+			case "other_expenses":
+				p.OtherExpenses = a
+			case "conversion":
+				p.Conversions = a.Neg()
+			case "interfund":
+				p.Interfund = a.Neg()
+			case "other_equity":
+				p.OtherEquity = a.Neg()
+			default:
+				return fmt.Errorf("period report: unknown class %q", class)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for code, amt := range imbalance {
+			figures[code].Interfund = figures[code].Interfund.Add(amt)
+		}
+		lines := func(sql string) ([]ledger.ReportLine, error) {
+			rows, err := tx.Query(ctx, sql, args...)
+			if err != nil {
+				return nil, err
+			}
+			var (
+				out []ledger.ReportLine
+				key string
+			)
+			_, err = pgx.ForEachRow(rows, []any{&key, &cur, &a, &n}, func() error {
+				c, err := ledger.LookupCurrency(cur)
+				out = append(out, ledger.ReportLine{Key: key, Currency: c, Amount: a, Count: n})
+				return err
+			})
+			return out, err
+		}
+		if r.IncomeByChannel, err = lines(periodChannelsSQL); err != nil {
+			return err
+		}
+		if r.IncomeByCountry, err = lines(periodCountriesSQL); err != nil {
+			return err
+		}
+		r.GrantsByCategory, err = lines(periodCategoriesSQL)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("period report: %w", translate(err))
+	}
+	codes := make([]string, 0, len(figures))
+	for code := range figures {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		r.Figures = append(r.Figures, *figures[code])
+	}
+	if err := r.Check(); err != nil {
+		return nil, fmt.Errorf("period report: %w", err)
+	}
+	return r, nil
+}
+
+// AccountStatement implements ledger.ReportService: the postings on
+// f.Account, with the balance per currency before f.From and a running
+// balance after each posting, in the order of the chain within each date.
+func (s *ReportService) AccountStatement(ctx context.Context, f ledger.ReportFilter) (*ledger.AccountStatement, error) {
+	if err := f.ValidatePeriod(false); err != nil {
+		return nil, err
+	}
+	if _, err := ledger.AccountTypeOf(f.Account); err != nil {
+		return nil, ledger.Errorf(ledger.EINVALID, "account: %s", ledger.ErrorMessage(err))
+	}
+	st := &ledger.AccountStatement{Account: f.Account, From: f.From, To: f.To}
+	if f.Fund != nil {
+		st.Fund = *f.Fund
+	}
+	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+		if err := checkFund(ctx, tx, f.Fund); err != nil {
+			return err
+		}
+		var exists bool
+		if err := tx.QueryRow(ctx, `select exists(select 1 from accounts where code = $1)`, f.Account).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			return ledger.Errorf(ledger.ENOTFOUND, "account %s not found (GET /api/v1/accounts lists the chart)", f.Account)
+		}
+		// The running balance is a window over every posting up to $4, so
+		// it starts from the balance before $3.
+		rows, err := tx.Query(ctx, `with s as (
+			select t.effective_date, t.id::text as id, t.seq, p.idx, t.description, fu.slug, p.amount, p.currency,
+				coalesce(t.reversal_of::text, '') as reversal_of,
+				sum(p.amount) over (partition by p.currency order by t.effective_date, t.seq, p.idx) as balance
+			from postings p join transactions t on t.id = p.transaction_id join funds fu on fu.id = p.fund_id
+			where p.account = $1 and ($2::text is null or fu.slug = $2)
+			and ($4::date is null or t.effective_date <= $4::date)
+			and ($5::text is null or p.currency = $5))
+		select effective_date, id, seq, description, slug, amount, currency, reversal_of, balance, effective_date >= coalesce($3::date, '-infinity'::date)
+		from s order by effective_date, seq, idx`, f.Account, f.Fund, f.From, f.To, f.Currency)
+		if err != nil {
+			return err
+		}
+		opening := map[string]decimal.Decimal{}
+		closing := map[string]decimal.Decimal{}
+		var (
+			l        ledger.AccountStatementLine
+			cur      string
+			inPeriod bool
+		)
+		_, err = pgx.ForEachRow(rows, []any{&l.Date, &l.TransactionID, &l.Seq, &l.Description, &l.Fund, &l.Amount, &cur, &l.ReversalOf, &l.Balance, &inPeriod}, func() error {
+			c, err := ledger.LookupCurrency(cur)
+			if err != nil {
+				return err
+			}
+			l.Currency = c
+			closing[cur] = l.Balance
+			if !inPeriod {
+				opening[cur] = l.Balance
+				return nil
+			}
+			if _, ok := opening[cur]; !ok {
+				opening[cur] = decimal.Zero
+			}
+			st.Lines = append(st.Lines, l)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		st.Opening, st.Closing = sortedAmounts(opening), sortedAmounts(closing)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("account statement %s: %w", f.Account, translate(err))
+	}
+	return st, nil
+}
+
+func sortedAmounts(m map[string]decimal.Decimal) []ledger.Money {
+	codes := make([]string, 0, len(m))
+	for code := range m {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	out := make([]ledger.Money, 0, len(codes))
+	for _, code := range codes {
+		c, _ := ledger.LookupCurrency(code)
+		out = append(out, ledger.Money{Amount: m[code], Currency: c})
+	}
+	return out
+}
+
+// DonationRegister implements ledger.ReportService: every donation, and
+// every currency of every street collection, whose transaction is effective
+// in the period, by date and then chain order.
+func (s *ReportService) DonationRegister(ctx context.Context, f ledger.ReportFilter) (*ledger.DonationRegister, error) {
+	if err := f.ValidatePeriod(false); err != nil {
+		return nil, err
+	}
+	if f.Channel != nil {
+		ch := strings.TrimPrefix(strings.TrimSpace(*f.Channel), "income:donations:")
+		switch ledger.Channel(ch) {
+		case ledger.ChannelBankTransfer, ledger.ChannelCash, ledger.ChannelCheque, ledger.ChannelOrganisation, ledger.ChannelCard, ledger.ChannelCollection:
+		default:
+			return nil, ledger.Errorf(ledger.EINVALID, "channel %q is not one of bank_transfer, cash, cheque, organisation, card, collection", *f.Channel)
+		}
+		f.Channel = &ch
+	}
+	reg := &ledger.DonationRegister{}
+	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+		if err := checkFund(ctx, tx, f.Fund); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `select * from (
+			select d.id::text as id, t.id::text as tx, t.effective_date as date, t.seq, fu.slug, d.channel, d.amount, d.currency,
+				d.donor_name, d.donor_organisation, d.donor_country, '' as place, r.effective_date as reversed_on
+			from donations d join transactions t on t.id = d.transaction_id join funds fu on fu.id = d.fund_id
+				left join transactions r on r.reversal_of = t.id
+			union all
+			select c.id::text, t.id::text, t.effective_date, t.seq, fu.slug, 'collection', cc.amount, cc.currency,
+				'', '', '', c.place, r.effective_date
+			from collections c join collection_counts cc on cc.collection_id = c.id join transactions t on t.id = c.transaction_id
+				join funds fu on fu.id = c.fund_id left join transactions r on r.reversal_of = t.id) x
+		where ($1::text is null or slug = $1) and ($2::date is null or date >= $2::date) and ($3::date is null or date <= $3::date)
+			and ($4::text is null or channel = $4) and ($5::text is null or currency = $5)
+		order by date, seq, currency`, f.Fund, f.From, f.To, f.Channel, f.Currency)
+		if err != nil {
+			return err
+		}
+		totals := map[string]*ledger.RegisterTotal{}
+		var (
+			l   ledger.DonationRegisterLine
+			seq int64
+			cur string
+		)
+		_, err = pgx.ForEachRow(rows, []any{&l.ID, &l.TransactionID, &l.Date, &seq, &l.Fund, &l.Channel, &l.Amount, &cur,
+			&l.DonorName, &l.DonorOrganisation, &l.DonorCountry, &l.Place, &l.ReversedOn}, func() error {
+			c, err := ledger.LookupCurrency(cur)
+			if err != nil {
+				return err
+			}
+			l.Currency = c
+			if l.ReversedOn != nil {
+				d := *l.ReversedOn
+				l.ReversedOn = &d // each line its own date
+			}
+			reg.Lines = append(reg.Lines, l)
+			t := totals[cur]
+			if t == nil {
+				t = &ledger.RegisterTotal{Currency: c}
+				totals[cur] = t
+			}
+			t.Count++
+			t.Amount = t.Amount.Add(l.Amount)
+			if l.ReversedOn != nil {
+				t.ReversedCount++
+				t.Reversed = t.Reversed.Add(l.Amount)
+			}
+			return nil
+		})
+		reg.Totals = sortedTotals(totals)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("donation register: %w", translate(err))
+	}
+	return reg, nil
+}
+
+func sortedTotals(m map[string]*ledger.RegisterTotal) []ledger.RegisterTotal {
+	out := make([]ledger.RegisterTotal, 0, len(m))
+	for _, t := range m {
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Currency.Code < out[j].Currency.Code })
+	return out
+}
+
+// GrantRegister implements ledger.ReportService: each transaction's net
+// postings on expenses:grants per fund and currency, with its reference and
+// category from the metadata and nothing else.
+func (s *ReportService) GrantRegister(ctx context.Context, f ledger.ReportFilter) (*ledger.GrantRegister, error) {
+	if err := f.ValidatePeriod(false); err != nil {
+		return nil, err
+	}
+	if f.Category != nil {
+		c := strings.TrimSpace(*f.Category)
+		f.Category = &c
+	}
+	reg := &ledger.GrantRegister{}
+	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+		if err := checkFund(ctx, tx, f.Fund); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `select * from (
+			select t.id::text as id, `+grantRef+` as ref, t.effective_date as date, t.seq, fu.slug, `+grantCategory+` as category,
+				sum(p.amount) as amount, p.currency, coalesce(t.reversal_of::text, '') as reversal_of
+			from postings p join transactions t on t.id = p.transaction_id join funds fu on fu.id = p.fund_id
+				left join transactions o on o.id = t.reversal_of
+			where (p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:'))
+				and ($1::text is null or fu.slug = $1) and ($2::date is null or t.effective_date >= $2::date)
+				and ($3::date is null or t.effective_date <= $3::date) and ($4::text is null or p.currency = $4)
+			group by t.id, o.id, fu.slug, p.currency having sum(p.amount) <> 0) x
+		where ($5::text is null or category = $5)
+		order by date, seq, slug, currency`, f.Fund, f.From, f.To, f.Currency, f.Category)
+		if err != nil {
+			return err
+		}
+		totals := map[string]*ledger.RegisterTotal{}
+		var (
+			l   ledger.GrantRegisterLine
+			seq int64
+			cur string
+		)
+		_, err = pgx.ForEachRow(rows, []any{&l.TransactionID, &l.Ref, &l.Date, &seq, &l.Fund, &l.Category, &l.Amount, &cur, &l.ReversalOf}, func() error {
+			c, err := ledger.LookupCurrency(cur)
+			if err != nil {
+				return err
+			}
+			l.Currency = c
+			reg.Lines = append(reg.Lines, l)
+			t := totals[cur]
+			if t == nil {
+				t = &ledger.RegisterTotal{Currency: c}
+				totals[cur] = t
+			}
+			if l.Amount.IsPositive() {
+				t.Count++
+			} else {
+				t.Count--
+			}
+			t.Amount = t.Amount.Add(l.Amount)
+			return nil
+		})
+		reg.Totals = sortedTotals(totals)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("grant register: %w", translate(err))
+	}
+	return reg, nil
+}
+
+// WeeklyIncome implements ledger.ReportService.
+func (s *ReportService) WeeklyIncome(ctx context.Context, f ledger.ReportFilter) ([]ledger.WeeklyAmount, error) {
+	if err := f.ValidatePeriod(true); err != nil {
+		return nil, err
+	}
+	var out []ledger.WeeklyAmount
+	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+		if err := checkFund(ctx, tx, f.Fund); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `with s as (`+scopedPostings+`)
+			select date_trunc('week', effective_date)::date,
+				case when starts_with(account, 'income:donations:') then substr(account, 18) else account end,
+				currency, -sum(amount)
+			from s where type = 'income' and ($4::text is null or currency = $4)
+			group by 1, 2, 3 having sum(amount) <> 0 order by 3, 1, 2`, f.Fund, *f.From, *f.To, f.Currency)
+		if err != nil {
+			return err
+		}
+		out, err = collectWeekly(rows)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("weekly income: %w", translate(err))
+	}
+	return out, nil
+}
+
+// WeeklyBalance implements ledger.ReportService: for every week that
+// overlaps the period, the sum of the asset postings effective by the
+// week's Sunday, or by To in the last week.
+func (s *ReportService) WeeklyBalance(ctx context.Context, f ledger.ReportFilter) ([]ledger.WeeklyAmount, error) {
+	if err := f.ValidatePeriod(true); err != nil {
+		return nil, err
+	}
+	var out []ledger.WeeklyAmount
+	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+		if err := checkFund(ctx, tx, f.Fund); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `with mv as (
+				select date_trunc('week', t.effective_date)::date as week, p.currency, sum(p.amount) as amount
+				from postings p join transactions t on t.id = p.transaction_id join accounts a on a.code = p.account
+				where a.type = 'asset' and t.effective_date <= $3::date
+				and ($1::text is null or p.fund_id = (select id from funds where slug = $1))
+				and ($4::text is null or p.currency = $4)
+				group by 1, 2),
+			weeks as (select generate_series(date_trunc('week', $2::date), $3::date, interval '1 week')::date as week),
+			curs as (select distinct currency from mv)
+			select weeks.week, '', curs.currency, coalesce((select sum(mv.amount) from mv where mv.currency = curs.currency and mv.week <= weeks.week), 0)
+			from weeks cross join curs order by 3, 1`, f.Fund, *f.From, *f.To, f.Currency)
+		if err != nil {
+			return err
+		}
+		out, err = collectWeekly(rows)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("weekly balance: %w", translate(err))
+	}
+	return out, nil
+}
+
+func collectWeekly(rows pgx.Rows) ([]ledger.WeeklyAmount, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.WeeklyAmount, error) {
+		var (
+			w   ledger.WeeklyAmount
+			cur string
+		)
+		if err := r.Scan(&w.Week, &w.Key, &cur, &w.Amount); err != nil {
+			return w, err
+		}
+		c, err := ledger.LookupCurrency(cur)
+		w.Currency = c
+		return w, err
+	})
+}
