@@ -23,6 +23,10 @@ import (
 // reportCSS styles the report pages and the printable report; served from
 // here (style-src 'self') because the pages may not carry inline styles.
 const reportCSS = `/* fundledger reports */
+/* On a phone, wide tables scroll inside their card and long hashes wrap,
+   so the page itself never scrolls sideways. */
+main .card { overflow-x: auto; }
+main p, main small, main td { overflow-wrap: anywhere; }
 .wsr-sub { display: flex; flex-wrap: wrap; gap: .4rem 1rem; margin: .5rem 0 1rem; }
 .wsr-sub a[aria-current] { font-weight: bold; }
 .wsr-filters .row { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: end; }
