@@ -28,28 +28,49 @@ import (
 func (s *Server) auditAPI() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		c.Next()
-		if s.Audit == nil || safeMethod(c.Request.Method) {
-			return
+		if !safeMethod(c.Request.Method) {
+			s.recordAPI(c)
 		}
-		status := c.Writer.Status()
-		if status < 200 || status > 299 {
-			return
+	}
+}
+
+// auditAPIExports audits what leaves the books through the API: a report or
+// the books downloaded as a file, and the donation register in any form,
+// since it holds personal data.
+func (s *Server) auditAPIExports() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		switch f := c.Query("format"); {
+		case f != "" && f != "json", strings.HasSuffix(c.FullPath(), "/reports/donations"), strings.HasSuffix(c.FullPath(), "/reports/export"):
+			s.recordAPI(c)
 		}
-		route := c.FullPath()
-		e := &ledger.AuditEntry{
-			Action:  apiAuditAction(c.Request.Method, route),
-			Subject: auditClip(apiAuditSubject(c.Params), 200),
-			Details: map[string]string{"status": strconv.Itoa(status), "route": c.Request.Method + " " + route},
-		}
-		if v, ok := c.Get("token"); ok {
-			tok := v.(*ledger.Token)
-			e.MemberName = auditClip("token: "+tok.Name, 200)
-			e.Details["token_id"] = strconv.FormatInt(tok.ID, 10)
-		}
-		// The change is committed: record it even if the client has gone.
-		if err := s.Audit.Record(context.WithoutCancel(c.Request.Context()), e); err != nil {
-			s.Logger.Error("audit", "action", e.Action, "route", route, "error", err)
-		}
+	}
+}
+
+// recordAPI writes a successful API call to the audit log.
+func (s *Server) recordAPI(c *gin.Context) {
+	status := c.Writer.Status()
+	if s.Audit == nil || status < 200 || status > 299 {
+		return
+	}
+	route := c.FullPath()
+	e := &ledger.AuditEntry{
+		Action:  apiAuditAction(c.Request.Method, route),
+		Subject: auditClip(apiAuditSubject(c.Params), 200),
+		Details: map[string]string{"status": strconv.Itoa(status), "route": c.Request.Method + " " + route},
+	}
+	if f := c.Query("format"); f != "" {
+		e.Details["format"] = auditClip(f, 20)
+	}
+	if v, ok := c.Get("token"); ok {
+		tok := v.(*ledger.Token)
+		e.MemberName = auditClip("token: "+tok.Name, 200)
+		e.Details["token_id"] = strconv.FormatInt(tok.ID, 10)
+	}
+	// The change is committed, or the file sent: record it even if the
+	// client has gone.
+	if err := s.Audit.Record(context.WithoutCancel(c.Request.Context()), e); err != nil {
+		s.Logger.Error("audit", "action", e.Action, "route", route, "error", err)
 	}
 }
 

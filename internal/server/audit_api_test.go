@@ -159,3 +159,43 @@ func TestAPIWritesAudited(t *testing.T) {
 		}
 	}
 }
+
+// What leaves the books through the API is audited too: a report as a
+// file, the books exported, the donation register in any form.
+func TestAPIExportsAudited(t *testing.T) {
+	w := newWorkspace(t, false)
+	ctx := context.Background()
+	funds := postgres.NewFundService(w.db)
+	if err := funds.CreateFund(ctx, &ledger.Fund{Slug: "zhanaozen", Name: "Zhanaozen", Currency: mustCur(t, "EUR")}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	observer, _, err := postgres.NewTokenService(w.db).CreateToken(ctx, "Auditor", ledger.RoleObserver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/api/v1/reports/period?from=2011-01-01&to=2011-12-31&format=csv", "/api/v1/reports/export?format=hledger",
+		"/api/v1/reports/donations?from=2011-01-01&to=2011-12-31", "/api/v1/reports/period?from=2011-01-01&to=2011-12-31"} {
+		req, _ := http.NewRequest("GET", w.url+p, nil)
+		req.Header.Set("Authorization", "Bearer "+observer)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d", p, res.StatusCode)
+		}
+	}
+	page, err := w.audit.List(ctx, ledger.AuditFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != 3 { // not the period report read as JSON
+		t.Fatalf("%d audit entries, want 3: %+v", len(page.Entries), page.Entries)
+	}
+	for _, e := range page.Entries {
+		if e.MemberName != "token: Auditor" || !strings.HasPrefix(e.Action, "api.get.reports") {
+			t.Fatalf("audit entry %+v", e)
+		}
+	}
+}

@@ -68,6 +68,7 @@ func newWorkspace(t *testing.T, secure bool) *workspace {
 		Members: w.members, Sessions: w.sessions, Audit: w.audit, SecureCookies: secure,
 		Donations: postgres.NewDonationService(db), Batches: postgres.NewDonationService(db), Collections: postgres.NewDonationService(db),
 		Reconciliation: postgres.NewReconciliationService(db), Transactions: postgres.NewTransactionService(db),
+		Reports: postgres.NewReportService(db), Balances: postgres.NewBalanceService(db),
 		Ping: db.Ping, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	hs := httptest.NewServer(srv.Handler())

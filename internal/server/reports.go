@@ -27,12 +27,13 @@ import (
 // tokens and above (JSON, or a file with ?format=csv or xlsx), ws the
 // committee's workspace group (pages, and files at .csv and .xlsx paths).
 func (s *Server) reportRoutes(read *gin.RouterGroup, ws *gin.RouterGroup) {
-	read.GET("/reports/period", s.reportAPI(reportPeriod))
-	read.GET("/reports/trial-balance", s.reportAPI(reportTrialBalance))
-	read.GET("/reports/statement", s.reportAPI(reportStatement))
-	read.GET("/reports/donations", s.reportAPI(reportDonations))
-	read.GET("/reports/grants", s.reportAPI(reportGrants))
-	read.GET("/reports/export", s.handleReportExport(writeError))
+	exports := s.auditAPIExports()
+	read.GET("/reports/period", exports, s.reportAPI(reportPeriod))
+	read.GET("/reports/trial-balance", exports, s.reportAPI(reportTrialBalance))
+	read.GET("/reports/statement", exports, s.reportAPI(reportStatement))
+	read.GET("/reports/donations", exports, s.reportAPI(reportDonations))
+	read.GET("/reports/grants", exports, s.reportAPI(reportGrants))
+	read.GET("/reports/export", exports, s.handleReportExport(writeError))
 
 	// The workspace: pages for every member from observer up, and the same
 	// files as the API. Observers see exactly what the treasurer sees.
