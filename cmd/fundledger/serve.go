@@ -101,6 +101,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if embedded {
 		fmt.Fprintf(stdout, "A demo fund is loaded. Public totals: %s/api/v1/funds\n", url)
 		fmt.Fprintf(stdout, "Create a committee token with: go run ./cmd/fundledger token create --name you --role treasurer\n")
+		fmt.Fprintf(stdout, "Add yourself to the committee's workspace (%s/committee) with: go run ./cmd/fundledger member add --email you@example.org --name You --role treasurer\n", url)
 	}
 
 	errc := make(chan error, 1)
