@@ -1,11 +1,13 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -57,78 +59,66 @@ func (s *AcknowledgementService) ListAcknowledgements(ctx context.Context, f led
 	if f.After != "" && f.Before != "" {
 		return nil, ledger.Errorf(ledger.EINVALID, "give after or before, not both")
 	}
-	args := []any{f.Limit + 1}
-	where := ""
-	if f.Fund != nil {
-		args = append(args, *f.Fund)
-		where += fmt.Sprintf(` and f.slug = $%d`, len(args))
-	}
 	backward := f.Before != ""
+	var (
+		cursorDay time.Time
+		cursorID  uuid.UUID
+		hasCursor bool
+	)
 	if cur := f.After + f.Before; cur != "" {
-		day, id, err := decodeCursor(cur)
-		if err != nil {
+		var err error
+		if cursorDay, cursorID, err = decodeCursor(cur); err != nil {
 			return nil, err
 		}
-		args = append(args, day, id)
-		op := "<"
-		if backward {
-			op = ">"
+		hasCursor = true
+	}
+	// Donations and street collections are two keyset queries, each on its
+	// own index ((received_on, id) and (collected_on, id)), merged here: one
+	// query over their union would have to sort the whole list for every page.
+	query := func(sql, dayCol, idCol, fundCol string) ([]ackRow, error) {
+		args := []any{f.Limit + 1}
+		where := ""
+		if f.Fund != nil {
+			args = append(args, *f.Fund)
+			where += fmt.Sprintf(` and %s = (select id from funds where slug = $%d)`, fundCol, len(args))
 		}
-		where += fmt.Sprintf(` and (d.received_on, d.id) %s ($%d, $%d)`, op, len(args)-1, len(args))
+		op, order := "<", dayCol+" desc, "+idCol+" desc"
+		if backward {
+			op, order = ">", dayCol+", "+idCol
+		}
+		if hasCursor {
+			args = append(args, cursorDay, cursorID)
+			where += fmt.Sprintf(` and (%s, %s) %s ($%d, $%d)`, dayCol, idCol, op, len(args)-1, len(args))
+		}
+		return scanAckRows(ctx, s.db.Pool, sql+where+` order by `+order+` limit $1`, args...)
 	}
-	order := `d.received_on desc, d.id desc`
-	if backward {
-		order = `d.received_on, d.id`
-	}
-	// Donations and street collections, one line each, in one keyset order.
-	rows, err := s.db.Pool.Query(ctx, `select * from (
-		select d.id, d.received_on as day, f.slug, f.name, d.channel,
-			case when d.ack_show_amount then array[d.amount] end as amounts, array[d.currency::text] as currencies, `+publicFrom+` as public_from,
-			case when d.ack_status = 'approved' then d.message else '' end as message, '' as place
-		`+acknowledged+`
-		union all
-		select pc.id, pc.collected_on, f.slug, f.name, 'collection', pc.amounts, pc.currencies, '', '', pc.place
-		from public_collections pc join funds f on f.id = pc.fund_id
-	) d where true`+strings.ReplaceAll(strings.ReplaceAll(where, "d.received_on", "d.day"), "f.slug", "d.slug")+` order by `+strings.ReplaceAll(order, "received_on", "day")+` limit $1`, args...)
+	donations, err := query(`select d.id, d.received_on, f.slug, f.name, d.channel,
+		case when d.ack_show_amount then array[d.amount] end, array[d.currency::text], `+publicFrom+`,
+		case when d.ack_status = 'approved' then d.message else '' end, ''
+		`+acknowledged, "d.received_on", "d.id", "d.fund_id")
 	if err != nil {
 		return nil, fmt.Errorf("list acknowledgements: %w", translate(err))
 	}
-	var (
-		entries []ledger.PublicAck
-		ids     []uuid.UUID
-	)
-	for rows.Next() {
-		var (
-			e       ledger.PublicAck
-			id      uuid.UUID
-			ch      string
-			amounts []decimal.Decimal
-			curs    []string
-		)
-		if err := rows.Scan(&id, &e.Date, &e.Fund, &e.FundName, &ch, &amounts, &curs, &e.From, &e.Message, &e.Place); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list acknowledgements: %w", err)
-		}
-		e.Channel = ledger.Channel(ch)
-		for i, amt := range amounts {
-			c, err := ledger.LookupCurrency(curs[i])
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			e.Amounts = append(e.Amounts, ledger.Money{Amount: amt, Currency: c})
-		}
-		if len(e.Amounts) > 0 {
-			e.Amount = &e.Amounts[0]
-		}
-		if e.Place != "" {
-			e.From = ledger.CollectionLabel(e.Place, e.Date, e.Amounts)
-		}
-		e.Cursor = encodeCursor(e.Date, id)
-		entries, ids = append(entries, e), append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
+	collections, err := query(`select pc.id, pc.collected_on, f.slug, f.name, 'collection', pc.amounts, pc.currencies, '', '', pc.place
+		from public_collections pc join funds f on f.id = pc.fund_id where true`, "pc.collected_on", "pc.id", "pc.fund_id")
+	if err != nil {
 		return nil, fmt.Errorf("list acknowledgements: %w", translate(err))
+	}
+	merged := append(donations, collections...)
+	sort.Slice(merged, func(i, j int) bool {
+		a, b := merged[i], merged[j]
+		newer := a.e.Date.After(b.e.Date) || a.e.Date.Equal(b.e.Date) && bytes.Compare(a.id[:], b.id[:]) > 0
+		if backward {
+			return !newer
+		}
+		return newer
+	})
+	if len(merged) > f.Limit+1 {
+		merged = merged[:f.Limit+1]
+	}
+	entries := make([]ledger.PublicAck, len(merged))
+	for i, r := range merged {
+		entries[i] = r.e
 	}
 	more := len(entries) > f.Limit
 	if more {
@@ -381,4 +371,50 @@ func (s *FundService) SetExchangeRate(ctx context.Context, r ledger.ExchangeRate
 		return fmt.Errorf("set exchange rate: %w", translate(err))
 	}
 	return nil
+}
+
+// ackRow is a line of the public list with its keyset id.
+type ackRow struct {
+	e  ledger.PublicAck
+	id uuid.UUID
+}
+
+// scanAckRows runs a query whose columns are id, date, fund slug, fund
+// name, channel, amounts, currencies, public name, message, place.
+func scanAckRows(ctx context.Context, q querier, sql string, args ...any) ([]ackRow, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ackRow
+	for rows.Next() {
+		var (
+			r       ackRow
+			ch      string
+			amounts []decimal.Decimal
+			curs    []string
+		)
+		e := &r.e
+		if err := rows.Scan(&r.id, &e.Date, &e.Fund, &e.FundName, &ch, &amounts, &curs, &e.From, &e.Message, &e.Place); err != nil {
+			return nil, err
+		}
+		e.Channel = ledger.Channel(ch)
+		for i, amt := range amounts {
+			c, err := ledger.LookupCurrency(curs[i])
+			if err != nil {
+				return nil, err
+			}
+			e.Amounts = append(e.Amounts, ledger.Money{Amount: amt, Currency: c})
+		}
+		if len(e.Amounts) > 0 {
+			e.Amount = &e.Amounts[0]
+		}
+		if e.Place != "" {
+			e.From = ledger.CollectionLabel(e.Place, e.Date, e.Amounts)
+		}
+		e.Cursor = encodeCursor(e.Date, r.id)
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
