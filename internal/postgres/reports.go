@@ -100,13 +100,15 @@ const (
 	// Income per donor country: of the donation the transaction records,
 	// or reverses, or names in its metadata (a card refund); '' when none.
 	periodCountriesSQL = `with s as (` + scopedPostings + `),
-	per_tx as (select s.transaction_id, coalesce(d.donor_country, '') as key, s.currency, sum(s.amount) as net
-		from s left join lateral (
-			select d.donor_country from donations d
-			where d.transaction_id = s.transaction_id or d.transaction_id = s.reversal_of
-				or d.id = case when s.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-					then (s.metadata->>'donation_id')::uuid end
-			order by (d.transaction_id = s.transaction_id) desc, (d.transaction_id = s.reversal_of) desc limit 1) d on true
+	per_tx as (select s.transaction_id, coalesce(own.donor_country, rev.donor_country, named.donor_country, '') as key,
+		s.currency, sum(s.amount) as net
+		from s
+		-- Three lookups on unique keys, in this order of precedence; one join
+		-- on their OR could use no index and scanned every donation per row.
+		left join donations own on own.transaction_id = s.transaction_id
+		left join donations rev on rev.transaction_id = s.reversal_of
+		left join donations named on named.id = case when s.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+			then (s.metadata->>'donation_id')::uuid end
 		where s.type = 'income' group by 1, 2, 3 having sum(s.amount) <> 0)
 	select key, currency, -sum(net), count(*) filter (where net < 0) - count(*) filter (where net > 0)
 	from per_tx group by 1, 2 order by 2, 1`
