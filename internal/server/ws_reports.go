@@ -196,6 +196,19 @@ func reportURL(path string, q url.Values) template.URL {
 }
 
 // newReportPage gathers what every report page shows around its report.
+// reportPageStart is how every report page begins: the visitor's language,
+// the filter from the query with its defaults, and the page around it.
+func (s *Server) reportPageStart(c *gin.Context, view, titleKey string) (i18n.Lang, ledger.ReportFilter, wsrPage, error) {
+	l := lang(c)
+	f, err := reportFilterOf(c)
+	if err != nil {
+		return l, f, wsrPage{}, err
+	}
+	reportDefaults(&f)
+	p, err := s.newReportPage(c, l, view, l.T(titleKey), view, f)
+	return l, f, p, err
+}
+
 func (s *Server) newReportPage(c *gin.Context, l i18n.Lang, view, title, file string, f ledger.ReportFilter) (wsrPage, error) {
 	funds, err := s.Funds.ListFunds(c.Request.Context())
 	if err != nil {
@@ -334,13 +347,7 @@ func reportLinesView(lines []ledger.ReportLine, label func(string) string) []wsr
 
 // reportPeriodPage reads the period report for the page or the printable page.
 func (s *Server) reportPeriodPage(c *gin.Context) (*reportPeriodView, error) {
-	l := lang(c)
-	f, err := reportFilterOf(c)
-	if err != nil {
-		return nil, err
-	}
-	reportDefaults(&f)
-	p, err := s.newReportPage(c, l, "period", l.T("wsr.period.title"), "period", f)
+	l, f, p, err := s.reportPageStart(c, "period", "wsr.period.title")
 	if err != nil {
 		return nil, err
 	}
@@ -457,14 +464,7 @@ func reportMoneyList(m map[string]decimal.Decimal) []ledger.Money {
 }
 
 func (s *Server) handleReportStatementPage(c *gin.Context) {
-	l := lang(c)
-	f, err := reportFilterOf(c)
-	if err != nil {
-		s.renderWSError(c, err)
-		return
-	}
-	reportDefaults(&f)
-	p, err := s.newReportPage(c, l, "statement", l.T("wsr.statement.title"), "statement", f)
+	_, f, p, err := s.reportPageStart(c, "statement", "wsr.statement.title")
 	if err != nil {
 		s.renderWSError(c, err)
 		return
@@ -494,14 +494,7 @@ func (s *Server) handleReportStatementPage(c *gin.Context) {
 }
 
 func (s *Server) handleReportDonationsPage(c *gin.Context) {
-	l := lang(c)
-	f, err := reportFilterOf(c)
-	if err != nil {
-		s.renderWSError(c, err)
-		return
-	}
-	reportDefaults(&f)
-	p, err := s.newReportPage(c, l, "donations", l.T("wsr.donations.title"), "donations", f)
+	l, f, p, err := s.reportPageStart(c, "donations", "wsr.donations.title")
 	if err != nil {
 		s.renderWSError(c, err)
 		return
@@ -537,14 +530,7 @@ type wsrGrantLine struct {
 }
 
 func (s *Server) handleReportGrantsPage(c *gin.Context) {
-	l := lang(c)
-	f, err := reportFilterOf(c)
-	if err != nil {
-		s.renderWSError(c, err)
-		return
-	}
-	reportDefaults(&f)
-	p, err := s.newReportPage(c, l, "grants", l.T("wsr.grants.title"), "grants", f)
+	l, f, p, err := s.reportPageStart(c, "grants", "wsr.grants.title")
 	if err != nil {
 		s.renderWSError(c, err)
 		return
