@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/fundledger/fundledger/internal/postgres"
 	"github.com/fundledger/fundledger/ledger"
@@ -176,8 +175,6 @@ func TestReconcileShowsWhatDoesNotMatch(t *testing.T) {
 			t.Fatalf("import into %s: %v", acct, err)
 		}
 	}
-	_ = fmt.Sprint
-	_ = time.Now
 }
 
 // Of two identical candidates, the one whose reference the bank quotes is
