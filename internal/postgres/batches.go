@@ -334,11 +334,7 @@ func postBatchEntries(ctx context.Context, tx pgx.Tx, now time.Time, b *batchRow
 		return err
 	}
 	for i, p := range ps {
-		if err := appendTransaction(ctx, tx, now, p.t); err != nil {
-			return batchEntryError(i, p.entry, err)
-		}
-		p.d.TransactionID, p.d.RecordedAt = p.t.ID, p.t.RecordedAt
-		if err := insertDonation(ctx, tx, &p.d, nil); err != nil {
+		if err := bookDonation(ctx, tx, now, &p.d, p.t, nil); err != nil {
 			return batchEntryError(i, p.entry, err)
 		}
 		if _, err := tx.Exec(ctx, `update batch_entries set donation_id = $2 where id = $1`, p.entry.ID, p.d.ID); err != nil {

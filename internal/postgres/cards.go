@@ -302,11 +302,7 @@ func (b *cardBooking) session(ctx context.Context) (ledger.StripeOutcome, error)
 	if err := t.Validate(); err != nil {
 		return "", fmt.Errorf("checkout session %s: %w", cs.ID, err)
 	}
-	if err := appendTransaction(ctx, b.tx, b.now, t); err != nil {
-		return "", err
-	}
-	d.TransactionID, d.RecordedAt = t.ID, t.RecordedAt
-	if err := insertDonation(ctx, b.tx, d, pledgeID); err != nil {
+	if err := bookDonation(ctx, b.tx, b.now, d, t, pledgeID); err != nil {
 		return "", err
 	}
 	_, err = b.tx.Exec(ctx, `insert into stripe_payments (payment_intent, charge_id, donation_id, fund_id, currency, settlement_currency)

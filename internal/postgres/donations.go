@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fundledger/fundledger/ledger"
 	"github.com/google/uuid"
@@ -51,12 +52,8 @@ func (s *DonationService) RecordDonation(ctx context.Context, d *ledger.Donation
 				return err
 			}
 		}
-		if err := appendTransaction(ctx, tx, s.db.now(), t); err != nil {
-			return err
-		}
-		rec.TransactionID, rec.RecordedAt = t.ID, t.RecordedAt
 		out = &rec
-		return insertDonation(ctx, tx, &rec, nil)
+		return bookDonation(ctx, tx, s.db.now(), &rec, t, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record donation: %w", translate(err))
@@ -64,8 +61,20 @@ func (s *DonationService) RecordDonation(ctx context.Context, d *ledger.Donation
 	return out, nil
 }
 
+// bookDonation books a donation however it arrived: it appends t, the
+// donation's balanced transaction, to the chain, then writes the donation
+// row (and its receipt) pointing to it, inside the caller's database
+// transaction. pledgeID links a card donation to its pledge.
+func bookDonation(ctx context.Context, tx pgx.Tx, now time.Time, d *ledger.Donation, t *ledger.Transaction, pledgeID *string) error {
+	if err := appendTransaction(ctx, tx, now, t); err != nil {
+		return err
+	}
+	d.TransactionID, d.RecordedAt = t.ID, t.RecordedAt
+	return insertDonation(ctx, tx, d, pledgeID)
+}
+
 // insertDonation writes the donation row of rec, whose transaction is
-// already appended; pledgeID links a card donation to its pledge.
+// already appended.
 func insertDonation(ctx context.Context, tx pgx.Tx, rec *ledger.Donation, pledgeID *string) error {
 	status := ledger.ModerationPending
 	if rec.Published() {

@@ -437,11 +437,7 @@ func (s *ReconciliationService) LineToDonation(ctx context.Context, lineID int64
 		if err := t.Validate(); err != nil {
 			return err
 		}
-		if err := appendTransaction(ctx, tx, s.db.now(), t); err != nil {
-			return err
-		}
-		d.TransactionID, d.RecordedAt = t.ID, t.RecordedAt
-		if err := insertDonation(ctx, tx, d, nil); err != nil {
+		if err := bookDonation(ctx, tx, s.db.now(), d, t, nil); err != nil {
 			return err
 		}
 		out = d
