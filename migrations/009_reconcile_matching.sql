@@ -1,0 +1,1 @@
+-- Reserved during development; replaced by its real content before release.
