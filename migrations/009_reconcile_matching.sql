@@ -1,1 +1,2 @@
 -- Reserved during development; replaced by its real content before release.
+select 1;
