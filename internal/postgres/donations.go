@@ -4,23 +4,47 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/fundledger/fundledger/ledger"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 )
 
 // DonationService implements ledger.DonationService.
-type DonationService struct{ db *DB }
+type DonationService struct {
+	db    *DB
+	group *group[donationWrite]
+}
+
+// maxDonationGroup bounds how many donations share one commit.
+const maxDonationGroup = 500
 
 // NewDonationService returns the donation service on db.
-func NewDonationService(db *DB) *DonationService { return &DonationService{db: db} }
+func NewDonationService(db *DB) *DonationService {
+	s := &DonationService{db: db}
+	s.group = newGroup(maxDonationGroup, s.flush)
+	return s
+}
 
 var _ ledger.DonationService = (*DonationService)(nil)
 
+// donationWrite is one RecordDonation call waiting for its group's commit.
+type donationWrite struct {
+	ctx   context.Context
+	in    *ledger.Donation
+	out   *ledger.Donation
+	err   error
+	alone bool // written on its own after the group: a replay, a conflict or a failure
+}
+
 // RecordDonation implements ledger.DonationService. The donation row and its
-// transaction are written in one database transaction.
+// transaction are written in one database transaction, which concurrent
+// calls share (group commit): each call still gets its own donation, or its
+// own error, and returns only once its donation is committed.
 func (s *DonationService) RecordDonation(ctx context.Context, d *ledger.Donation) (*ledger.Donation, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
@@ -28,6 +52,116 @@ func (s *DonationService) RecordDonation(ctx context.Context, d *ledger.Donation
 	if err := ledger.ValidateIdempotencyKey(d.IdempotencyKey); err != nil {
 		return nil, err
 	}
+	w := &donationWrite{ctx: ctx, in: d}
+	s.group.do(w)
+	return w.out, w.err
+}
+
+// flush writes a group of donations in one database transaction. Those the
+// group cannot take (a key already used, the same key twice in the group, an
+// unknown fund) are written one by one afterwards, where each gets its
+// replay or its error; if the group's transaction fails, every donation is
+// written on its own, so no request fails for another's fault.
+func (s *DonationService) flush(ctx context.Context, ws []*donationWrite) {
+	live := ws[:0:0]
+	for _, w := range ws {
+		if err := w.ctx.Err(); err != nil {
+			w.err = fmt.Errorf("record donation: %w", err)
+			continue
+		}
+		live = append(live, w)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if err := s.db.inTx(ctx, func(tx pgx.Tx) error { return s.writeGroup(ctx, tx, live) }); err != nil {
+		for _, w := range live {
+			w.out, w.err, w.alone = nil, nil, true
+		}
+	}
+	for _, w := range live {
+		if w.alone {
+			w.out, w.err = s.recordOne(w.ctx, w.in)
+		}
+	}
+}
+
+// writeGroup books the donations of ws that are new, inside tx, and marks
+// the others to be written alone.
+func (s *DonationService) writeGroup(ctx context.Context, tx pgx.Tx, ws []*donationWrite) error {
+	keys, slugs := make([]string, len(ws)), make([]string, len(ws))
+	for i, w := range ws {
+		w.out, w.err, w.alone = nil, nil, false // a retried attempt starts afresh
+		keys[i], slugs[i] = w.in.IdempotencyKey, w.in.Fund
+	}
+	rows, err := tx.Query(ctx, `select idempotency_key from transactions where idempotency_key = any($1)`, keys)
+	if err != nil {
+		return err
+	}
+	used, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	taken := make(map[string]bool, len(ws))
+	for _, k := range used {
+		taken[k] = true
+	}
+	rows, err = tx.Query(ctx, `select slug from funds where slug = any($1)`, slugs)
+	if err != nil {
+		return err
+	}
+	known, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	funds := make(map[string]bool, len(known))
+	for _, f := range known {
+		funds[f] = true
+	}
+
+	var (
+		ds   []*ledger.Donation
+		ts   []*ledger.Transaction
+		took []*donationWrite
+		bank = map[string]ledger.Currency{}
+	)
+	for _, w := range ws {
+		if taken[w.in.IdempotencyKey] || !funds[w.in.Fund] {
+			w.alone = true
+			continue
+		}
+		taken[w.in.IdempotencyKey] = true
+		rec := *w.in
+		rec.ID = uuid.NewString()
+		t := rec.Transaction()
+		if err := t.Validate(); err != nil {
+			w.err = err
+			continue
+		}
+		if rec.Channel == ledger.ChannelBankTransfer || rec.Channel == ledger.ChannelOrganisation {
+			bank[rec.Amount.Currency.Code] = rec.Amount.Currency
+		}
+		ds, ts, took = append(ds, &rec), append(ts, t), append(took, w)
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	for _, code := range slices.Sorted(maps.Keys(bank)) {
+		if err := ensureBankAccount(ctx, tx, bank[code]); err != nil {
+			return err
+		}
+	}
+	if err := bookDonations(ctx, tx, s.db.now(), ds, ts, nil); err != nil {
+		return err
+	}
+	for i, w := range took {
+		w.out = ds[i]
+	}
+	return nil
+}
+
+// recordOne records d in a database transaction of its own.
+func (s *DonationService) recordOne(ctx context.Context, d *ledger.Donation) (*ledger.Donation, error) {
 	var out *ledger.Donation
 	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
 		prior, err := findByKey(ctx, tx, d.IdempotencyKey, d.Fingerprint)
@@ -66,39 +200,76 @@ func (s *DonationService) RecordDonation(ctx context.Context, d *ledger.Donation
 // row (and its receipt) pointing to it, inside the caller's database
 // transaction. pledgeID links a card donation to its pledge.
 func bookDonation(ctx context.Context, tx pgx.Tx, now time.Time, d *ledger.Donation, t *ledger.Transaction, pledgeID *string) error {
-	if err := appendTransaction(ctx, tx, now, t); err != nil {
-		return err
-	}
-	d.TransactionID, d.RecordedAt = t.ID, t.RecordedAt
-	return insertDonation(ctx, tx, d, pledgeID)
+	return bookDonations(ctx, tx, now, []*ledger.Donation{d}, []*ledger.Transaction{t}, []*string{pledgeID})
 }
 
-// insertDonation writes the donation row of rec, whose transaction is
-// already appended.
-func insertDonation(ctx context.Context, tx pgx.Tx, rec *ledger.Donation, pledgeID *string) error {
-	status := ledger.ModerationPending
-	if rec.Published() {
-		status = ledger.ModerationApproved
+// bookDonations books ds, each with its transaction ts[i] and, if pledges
+// is not nil, its pledge, with one statement per table.
+func bookDonations(ctx context.Context, tx pgx.Tx, now time.Time, ds []*ledger.Donation, ts []*ledger.Transaction, pledges []*string) error {
+	if err := appendTransactions(ctx, tx, now, ts); err != nil {
+		return err
 	}
-	if rec.Lang == "" {
-		rec.Lang = "en"
+	for i, d := range ds {
+		d.TransactionID, d.RecordedAt = ts[i].ID, ts[i].RecordedAt
 	}
-	_, err := tx.Exec(ctx, `insert into donations (id, transaction_id, fund_id, amount, currency, channel, received_on,
+	return insertDonations(ctx, tx, ds, pledges)
+}
+
+// insertDonations writes the donation rows of ds, whose transactions are
+// already appended, and queues the receipts of those who gave an email.
+func insertDonations(ctx context.Context, tx pgx.Tx, ds []*ledger.Donation, pledges []*string) error {
+	n := len(ds)
+	if pledges == nil {
+		pledges = make([]*string, n)
+	}
+	var (
+		ids, txIDs, funds, currencies, channels, names, emails, orgs, countries = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		displays, aliases, messages, statuses, langs                            = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		amounts                                                                 = make([]decimal.Decimal, n)
+		received, recorded                                                      = make([]time.Time, n), make([]time.Time, n)
+		showAmounts                                                             = make([]bool, n)
+		receiptIDs, receiptEmails                                               []string
+		receiptAt                                                               []time.Time
+	)
+	for i, d := range ds {
+		status := ledger.ModerationPending
+		if d.Published() {
+			status = ledger.ModerationApproved
+		}
+		if d.Lang == "" {
+			d.Lang = "en"
+		}
+		ids[i], txIDs[i], funds[i], amounts[i], currencies[i], channels[i] = d.ID, d.TransactionID, d.Fund, d.Amount.Amount, d.Amount.Currency.Code, string(d.Channel)
+		received[i], names[i], emails[i], orgs[i], countries[i] = d.ReceivedOn, d.Donor.Name, d.Donor.Email, d.Donor.Organisation, d.Donor.Country
+		displays[i], aliases[i], showAmounts[i], messages[i], recorded[i] = string(d.Acknowledgement.Display), d.Acknowledgement.Alias, d.Acknowledgement.ShowAmount, d.Message, d.RecordedAt
+		statuses[i], langs[i] = string(status), d.Lang
+		if d.Donor.Email != "" { // a receipt, sent by the outbox after commit
+			receiptIDs, receiptEmails, receiptAt = append(receiptIDs, d.ID), append(receiptEmails, d.Donor.Email), append(receiptAt, d.RecordedAt)
+		}
+	}
+	tag, err := tx.Exec(ctx, `insert into donations (id, transaction_id, fund_id, amount, currency, channel, received_on,
 		donor_name, donor_email, donor_organisation, donor_country, ack_display, ack_alias, ack_show_amount, message, recorded_at, pledge_id,
 		ack_status, lang)
-		select $1, $2, f.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19 from funds f where f.slug = $3`,
-		rec.ID, rec.TransactionID, rec.Fund, rec.Amount.Amount, rec.Amount.Currency.Code, string(rec.Channel), rec.ReceivedOn,
-		rec.Donor.Name, rec.Donor.Email, rec.Donor.Organisation, rec.Donor.Country,
-		string(rec.Acknowledgement.Display), rec.Acknowledgement.Alias, rec.Acknowledgement.ShowAmount, rec.Message, rec.RecordedAt, pledgeID,
-		string(status), rec.Lang)
+		select u.id, u.tx, f.id, u.amount, u.currency, u.channel, u.received, u.name, u.email, u.org, u.country,
+			u.display, u.alias, u.show_amount, u.message, u.recorded, u.pledge, u.status, u.lang
+		from unnest($1::uuid[], $2::uuid[], $3::text[], $4::numeric[], $5::char(3)[], $6::text[], $7::date[], $8::text[], $9::text[],
+			$10::text[], $11::text[], $12::text[], $13::text[], $14::boolean[], $15::text[], $16::timestamptz[], $17::uuid[], $18::text[], $19::text[])
+			as u(id, tx, fund, amount, currency, channel, received, name, email, org, country, display, alias, show_amount, message, recorded, pledge, status, lang)
+		join funds f on f.slug = u.fund`,
+		ids, txIDs, funds, amounts, currencies, channels, received, names, emails, orgs, countries,
+		displays, aliases, showAmounts, messages, recorded, pledges, statuses, langs)
 	if err != nil {
-		return fmt.Errorf("insert donation: %w", err)
+		return fmt.Errorf("insert donations: %w", err)
 	}
-	if rec.Donor.Email != "" { // a receipt, sent by the outbox after commit
-		_, err = tx.Exec(ctx, `insert into receipts (donation_id, email, next_attempt_at, created_at) values ($1, $2, $3, $3)`,
-			rec.ID, rec.Donor.Email, rec.RecordedAt)
+	if tag.RowsAffected() != int64(n) {
+		return fmt.Errorf("insert donations: %d of %d rows written", tag.RowsAffected(), n)
+	}
+	if len(receiptIDs) > 0 {
+		_, err = tx.Exec(ctx, `insert into receipts (donation_id, email, next_attempt_at, created_at)
+			select id, email, at, at from unnest($1::uuid[], $2::text[], $3::timestamptz[]) as u(id, email, at)`,
+			receiptIDs, receiptEmails, receiptAt)
 		if err != nil {
-			return fmt.Errorf("queue receipt: %w", err)
+			return fmt.Errorf("queue receipts: %w", err)
 		}
 	}
 	return nil

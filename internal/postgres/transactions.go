@@ -153,20 +153,102 @@ type balanceKey struct {
 }
 
 // appendTransaction writes t, whose postings are valid and balanced, at the
-// head of the hash chain and updates the cached balances, all inside tx. Locks
-// are taken in one global order: balance rows sorted by (fund, account,
-// currency), then the chain head. It fills t's ID, Seq, RecordedAt and hashes.
+// head of the hash chain and updates the cached balances, all inside tx. It
+// fills t's ID, Seq, RecordedAt and hashes.
 func appendTransaction(ctx context.Context, tx pgx.Tx, now time.Time, t *ledger.Transaction) error {
-	funds, err := fundIDs(ctx, tx, t.Funds())
+	return appendTransactions(ctx, tx, now, []*ledger.Transaction{t})
+}
+
+// appendTransactions writes ts, each valid and balanced, at the head of the
+// hash chain in their order, with one statement per table whatever their
+// number, and updates the cached balances by their summed changes. Locks are
+// taken in one global order: balance rows sorted by (fund, account,
+// currency), then the chain head. It fills each one's ID, Seq, RecordedAt
+// and hashes.
+func appendTransactions(ctx context.Context, tx pgx.Tx, now time.Time, ts []*ledger.Transaction) error {
+	var slugs []string
+	var postings []ledger.Posting
+	for _, t := range ts {
+		slugs = append(slugs, t.Funds()...)
+		postings = append(postings, t.Postings...)
+	}
+	funds, err := fundIDs(ctx, tx, slugs)
 	if err != nil {
 		return err
 	}
-	if err := checkAccounts(ctx, tx, t.Postings); err != nil {
+	if err := checkAccounts(ctx, tx, postings); err != nil {
+		return err
+	}
+	if err := updateBalances(ctx, tx, funds, postings); err != nil {
 		return err
 	}
 
+	var seq int64
+	var prev []byte
+	if err := tx.QueryRow(ctx, `select seq, hash from ledger_head for update`).Scan(&seq, &prev); err != nil {
+		return fmt.Errorf("lock chain head: %w", err)
+	}
+	var (
+		tIDs, keys, fps, descs []string
+		seqs                   []int64
+		dates                  []time.Time
+		metas, prevs, hashes   [][]byte
+		reversals              []*string
+		ptx, accounts, curs    []string
+		idx                    []int16
+		pfunds                 []int64
+		amounts                []decimal.Decimal
+	)
+	for _, t := range ts {
+		seq++
+		t.Seq, t.ID, t.RecordedAt, t.PrevHash = seq, uuid.NewString(), now, prev
+		t.Hash = t.ComputeHash(prev)
+		prev = t.Hash
+		if t.Metadata == nil {
+			t.Metadata = map[string]string{}
+		}
+		meta, err := json.Marshal(t.Metadata)
+		if err != nil {
+			return err
+		}
+		var reversalOf *string
+		if t.ReversalOf != "" {
+			reversalOf = &t.ReversalOf
+		}
+		tIDs, seqs, keys, fps = append(tIDs, t.ID), append(seqs, t.Seq), append(keys, t.IdempotencyKey), append(fps, t.Fingerprint)
+		dates, descs, metas, reversals = append(dates, t.EffectiveDate), append(descs, t.Description), append(metas, meta), append(reversals, reversalOf)
+		prevs, hashes = append(prevs, t.PrevHash), append(hashes, t.Hash)
+		for i, p := range t.Postings {
+			ptx, idx, accounts = append(ptx, t.ID), append(idx, int16(i)), append(accounts, p.Account)
+			pfunds, curs, amounts = append(pfunds, funds[p.Fund]), append(curs, p.Currency.Code), append(amounts, p.Amount)
+		}
+	}
+	// All postings of a transaction go in one statement: the database checks
+	// each statement's transactions balance.
+	batch := &pgx.Batch{}
+	batch.Queue(`insert into transactions (id, seq, idempotency_key, fingerprint, effective_date, description, metadata, reversal_of, recorded_at, prev_hash, hash)
+		select id, seq, key, fp, day, descr, meta, rev, $9, prev, hash
+		from unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::date[], $6::text[], $7::jsonb[], $8::uuid[], $10::bytea[], $11::bytea[])
+			as u(id, seq, key, fp, day, descr, meta, rev, prev, hash)`,
+		tIDs, seqs, keys, fps, dates, descs, metas, reversals, now, prevs, hashes)
+	batch.Queue(`insert into postings (transaction_id, idx, account, fund_id, currency, amount)
+		select * from unnest($1::uuid[], $2::smallint[], $3::text[], $4::bigint[], $5::char(3)[], $6::numeric[])`,
+		ptx, idx, accounts, pfunds, curs, amounts)
+	batch.Queue(`update ledger_head set seq = $1, hash = $2`, seq, prev)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		if isUnique(err, "transactions_idempotency_key_key") {
+			return errRetry // a concurrent request with the same key won; the next attempt returns its result
+		}
+		return err
+	}
+	return nil
+}
+
+// updateBalances adds postings to the cached balances, one row per (fund,
+// account, currency) locked in the global order.
+func updateBalances(ctx context.Context, tx pgx.Tx, funds map[string]int64, postings []ledger.Posting) error {
 	deltas := map[balanceKey]decimal.Decimal{}
-	for _, p := range t.Postings {
+	for _, p := range postings {
 		k := balanceKey{funds[p.Fund], p.Account, p.Currency.Code}
 		deltas[k] = deltas[k].Add(p.Amount)
 	}
@@ -183,46 +265,6 @@ func appendTransaction(ctx context.Context, tx pgx.Tx, now time.Time, t *ledger.
 	}
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("update balances: %w", err)
-	}
-
-	var prev []byte
-	if err := tx.QueryRow(ctx, `select seq, hash from ledger_head for update`).Scan(&t.Seq, &prev); err != nil {
-		return fmt.Errorf("lock chain head: %w", err)
-	}
-	t.Seq++
-	t.ID = uuid.NewString()
-	t.RecordedAt = now
-	t.PrevHash = prev
-	t.Hash = t.ComputeHash(prev)
-	if t.Metadata == nil {
-		t.Metadata = map[string]string{}
-	}
-	meta, err := json.Marshal(t.Metadata)
-	if err != nil {
-		return err
-	}
-	var reversalOf *string
-	if t.ReversalOf != "" {
-		reversalOf = &t.ReversalOf
-	}
-	n := len(t.Postings)
-	idx, accounts, fundIDs, curs, amounts := make([]int16, n), make([]string, n), make([]int64, n), make([]string, n), make([]decimal.Decimal, n)
-	for i, p := range t.Postings {
-		idx[i], accounts[i], fundIDs[i], curs[i], amounts[i] = int16(i), p.Account, funds[p.Fund], p.Currency.Code, p.Amount
-	}
-	batch = &pgx.Batch{}
-	batch.Queue(`insert into transactions (id, seq, idempotency_key, fingerprint, effective_date, description, metadata, reversal_of, recorded_at, prev_hash, hash)
-		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		t.ID, t.Seq, t.IdempotencyKey, t.Fingerprint, t.EffectiveDate, t.Description, meta, reversalOf, t.RecordedAt, t.PrevHash, t.Hash)
-	batch.Queue(`insert into postings (transaction_id, idx, account, fund_id, currency, amount)
-		select $1, unnest($2::smallint[]), unnest($3::text[]), unnest($4::bigint[]), unnest($5::char(3)[]), unnest($6::numeric[])`,
-		t.ID, idx, accounts, fundIDs, curs, amounts)
-	batch.Queue(`update ledger_head set seq = $1, hash = $2`, t.Seq, t.Hash)
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		if isUnique(err, "transactions_idempotency_key_key") {
-			return errRetry // a concurrent request with the same key won; the next attempt returns its result
-		}
-		return err
 	}
 	return nil
 }

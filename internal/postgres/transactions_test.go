@@ -216,6 +216,11 @@ func TestDatabaseDefendsTheBooks(t *testing.T) {
 		{"a single posting", []string{insertTx,
 			`insert into postings values ('11111111-1111-1111-1111-111111111111', 0, 'assets:cash', $1, 'EUR', 0.01)`}, "23514"},
 		{"no postings", []string{insertTx}, "23514"},
+		{"postings in two statements", []string{insertTx,
+			`insert into postings values ('11111111-1111-1111-1111-111111111111', 0, 'assets:cash', $1, 'EUR', 10)`,
+			`insert into postings values ('11111111-1111-1111-1111-111111111111', 1, 'income:donations:cash', $1, 'EUR', -10)`}, "23514"},
+		{"postings added to a committed transaction", []string{`insert into postings values
+			('` + d.TransactionID + `', 2, 'assets:cash', $1, 'EUR', 1), ('` + d.TransactionID + `', 3, 'income:donations:cash', $1, 'EUR', -1)`}, "23001"},
 		{"too many decimals", []string{insertTx,
 			`insert into postings values ('11111111-1111-1111-1111-111111111111', 0, 'assets:cash', $1, 'EUR', 0.001)`,
 			`insert into postings values ('11111111-1111-1111-1111-111111111111', 1, 'income:donations:cash', $1, 'EUR', -0.001)`}, "23514"},
