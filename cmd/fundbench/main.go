@@ -145,6 +145,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
+	var used bool
+	if err := db.Pool.QueryRow(ctx, `select exists(select 1 from transactions)`).Scan(&used); err != nil {
+		return err
+	}
+	if used {
+		return fmt.Errorf("the database at DATABASE_URL already holds books; fundbench seeds its own into an empty database: give it an empty one, or unset DATABASE_URL and it creates and drops one on the local server")
+	}
 	rep.Machine.CPUs, rep.Machine.GOOS, rep.Machine.GOARCH = runtime.NumCPU(), runtime.GOOS, runtime.GOARCH
 	rep.Machine.PoolConns = db.Pool.Config().MaxConns
 	if err := db.Pool.QueryRow(ctx, `select version()`).Scan(&rep.Machine.PostgreSQL); err != nil {
