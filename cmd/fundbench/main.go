@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -53,6 +54,7 @@ type options struct {
 	only        map[string]bool
 	json        bool
 	keep        bool
+	cpuprofile  string
 }
 
 // Result is one workload's figures.
@@ -99,6 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&only, "only", strings.Join(allWorkloads, ","), "workloads to run, comma-separated")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object")
 	fs.BoolVar(&o.keep, "keep", false, "keep the created database")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the timed workloads (server and load, in-process) to `file`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -180,7 +183,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Balances: postgres.NewBalanceService(db), Tokens: postgres.NewTokenService(db),
 		Acks: postgres.NewAcknowledgementService(db), Rates: funds,
 		Reconciliation: postgres.NewReconciliationService(db), Batches: dons, Collections: dons,
-		Reports: postgres.NewReportService(db), Ping: db.Ping,
+		Reports: postgres.NewReportService(db), Audit: postgres.NewAuditService(db), Ping: db.Ping,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -202,6 +205,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// verify runs before baseline: the baseline writes rows outside the hash
 	// chain (as the plain-SQL benchmark does), which verify would report.
 	order := []string{"record", "ack-list", "report", "reconcile", "verify", "baseline"}
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for _, w := range order {
 		if !o.only[w] {
 			continue
