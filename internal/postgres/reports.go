@@ -11,10 +11,12 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// ReportService implements ledger.ReportService: every figure is summed from
-// the postings in SQL (never from the cached balances), in one read-only
-// snapshot, so the figures of one report agree with each other. See
-// ledger/report.go for what each figure means.
+// ReportService implements ledger.ReportService: every figure is summed in
+// SQL, in one read-only snapshot, so the figures of one report agree with
+// each other: the registers and statements from the postings, the period
+// report and the charts from the report totals kept with the postings
+// (never from the cached balances). See ledger/report.go for what each
+// figure means.
 type ReportService struct{ db *DB }
 
 // NewReportService returns the report service on db.
@@ -44,83 +46,71 @@ func checkFund(ctx context.Context, q querier, fund *string) error {
 	return nil
 }
 
-// scopedPostings are the postings of the fund $1 (every fund when $1 is
-// null) effective from $2 to $3 inclusive, each with its account's type and
-// its class: which figure of the period report it moves.
-const scopedPostings = `select p.transaction_id, t.effective_date, t.reversal_of, t.metadata, p.account, a.type, p.currency, p.amount,
-	case
+// The period report and the charts read report_totals (migration 008): per
+// kind, fund, effective date, key and currency, what that day's postings add
+// to each figure, maintained with the postings in the same database
+// transaction and recomputed from them by verify. A report sums a few rows
+// per day whatever the number of postings. Each query takes $1 fund (or
+// null for every fund), $2 from, $3 to; totalsScope selects the rows of the
+// fund, and totalsIn those effective in the period.
+const (
+	totalsScope = `($1::text is null or r.fund_id = (select id from funds where slug = $1))`
+	totalsIn    = `r.effective_date between $2::date and $3::date`
+
+	// accountClass is which figure of the period report a posting on the
+	// account r.key, of type a.type, moves.
+	accountClass = `case
 		when a.type = 'asset' then 'assets'
 		when a.type = 'income' then 'income'
 		when a.type = 'liability' then 'liabilities'
-		when p.account = 'expenses:fees:stripe' or starts_with(p.account, 'expenses:fees:stripe:') then 'fees_processor'
-		when p.account = 'expenses:fees:bank' or starts_with(p.account, 'expenses:fees:bank:') then 'fees_bank'
-		when p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:') then 'grants'
+		when r.key = 'expenses:fees:stripe' or starts_with(r.key, 'expenses:fees:stripe:') then 'fees_processor'
+		when r.key = 'expenses:fees:bank' or starts_with(r.key, 'expenses:fees:bank:') then 'fees_bank'
+		when r.key = 'expenses:grants' or starts_with(r.key, 'expenses:grants:') then 'grants'
 		when a.type = 'expense' then 'other_expenses'
-		when p.account = 'equity:conversion' or starts_with(p.account, 'equity:conversion:') then 'conversion'
-		when p.account = 'equity:interfund' or starts_with(p.account, 'equity:interfund:') then 'interfund'
+		when r.key = 'equity:conversion' or starts_with(r.key, 'equity:conversion:') then 'conversion'
+		when r.key = 'equity:interfund' or starts_with(r.key, 'equity:interfund:') then 'interfund'
 		else 'other_equity'
-	end as class
-	from postings p join transactions t on t.id = p.transaction_id join accounts a on a.code = p.account
-	where ($1::text is null or p.fund_id = (select id from funds where slug = $1))
-	and t.effective_date between $2::date and $3::date`
+	end`
+)
 
-// The period report's queries; each takes $1 fund (or null), $2 from, $3 to.
+// The period report's queries.
 const (
-	// Per currency and class: the sum of the postings, and for grants the
-	// number of payments less reversals. The class "all" sums every
-	// posting of the scope: zero over every fund, and for one fund what
-	// its postings leave unbalanced, the other side of transfers.
-	periodMovementsSQL = `with s as (` + scopedPostings + `),
-	per_tx as (select transaction_id, currency, class, sum(amount) as net from s group by 1, 2, 3)
-	select currency, class, sum(net), count(*) filter (where net > 0) - count(*) filter (where net < 0)
-	from per_tx group by 1, 2
-	union all
-	select currency, 'all', sum(amount), 0 from s group by 1`
-
-	// Per asset account and currency: the balance before $2 and at $3.
-	periodAssetsSQL = `select p.account, p.currency,
-		coalesce(sum(p.amount) filter (where t.effective_date < $2::date), 0), sum(p.amount)
-	from postings p join transactions t on t.id = p.transaction_id join accounts a on a.code = p.account
-	where a.type = 'asset' and t.effective_date <= $3::date
-	and ($1::text is null or p.fund_id = (select id from funds where slug = $1))
+	// Per currency and class: the sum of the postings. The class "all"
+	// sums every posting of the scope: zero over every fund, and for one
+	// fund what its postings leave unbalanced, the other side of
+	// transfers. (The number of grants is their categories' count.)
+	periodMovementsSQL = `select r.currency, ` + accountClass + `, sum(r.amount)
+	from report_totals r join accounts a on a.code = r.key
+	where r.kind = 'account' and ` + totalsIn + ` and ` + totalsScope + `
 	group by 1, 2
-	having sum(p.amount) filter (where t.effective_date < $2::date) <> 0 or sum(p.amount) <> 0
-		or bool_or(t.effective_date >= $2::date)
+	union all
+	select r.currency, 'all', sum(r.amount) from report_totals r
+	where r.kind = 'account' and ` + totalsIn + ` and ` + totalsScope + `
+	group by 1`
+
+	// Per asset account and currency: the balance before $2 and at $3; an
+	// account shows when it has a balance or postings in the period.
+	periodAssetsSQL = `select r.key, r.currency,
+		coalesce(sum(r.amount) filter (where r.effective_date < $2::date), 0), sum(r.amount)
+	from report_totals r join accounts a on a.code = r.key
+	where r.kind = 'account' and a.type = 'asset' and r.effective_date <= $3::date and ` + totalsScope + `
+	group by 1, 2
+	having sum(r.amount) filter (where r.effective_date < $2::date) <> 0 or sum(r.amount) <> 0
+		or bool_or(r.effective_date >= $2::date)
 	order by 1, 2`
 
-	// Income per channel: the part of the account after income:donations:,
-	// or the whole code for other income. Counted per transaction: a
-	// donation counts 1, its reversal -1.
-	periodChannelsSQL = `with s as (` + scopedPostings + `),
-	per_tx as (select transaction_id, case when starts_with(account, 'income:donations:') then substr(account, 18) else account end as key,
-		currency, sum(amount) as net from s where type = 'income' group by 1, 2, 3 having sum(amount) <> 0)
-	select key, currency, -sum(net), count(*) filter (where net < 0) - count(*) filter (where net > 0)
-	from per_tx group by 1, 2 order by 2, 1`
-
-	// Income per donor country: of the donation the transaction records,
-	// or reverses, or names in its metadata (a card refund); '' when none.
-	periodCountriesSQL = `with s as (` + scopedPostings + `),
-	per_tx as (select s.transaction_id, coalesce(own.donor_country, rev.donor_country, named.donor_country, '') as key,
-		s.currency, sum(s.amount) as net
-		from s
-		-- Three lookups on unique keys, in this order of precedence; one join
-		-- on their OR could use no index and scanned every donation per row.
-		left join donations own on own.transaction_id = s.transaction_id
-		left join donations rev on rev.transaction_id = s.reversal_of
-		left join donations named on named.id = case when s.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-			then (s.metadata->>'donation_id')::uuid end
-		where s.type = 'income' group by 1, 2, 3 having sum(s.amount) <> 0)
-	select key, currency, -sum(net), count(*) filter (where net < 0) - count(*) filter (where net > 0)
-	from per_tx group by 1, 2 order by 2, 1`
-
-	// Grants per category: the transaction's grant_category, or its
-	// original's for a reversal, or 'other'.
-	periodCategoriesSQL = `with s as (` + scopedPostings + `),
-	per_tx as (select s.transaction_id, ` + grantCategory + ` as key, s.currency, sum(s.amount) as net
-		from s join transactions t on t.id = s.transaction_id left join transactions o on o.id = t.reversal_of
-		where s.class = 'grants' group by 1, 2, 3 having sum(s.amount) <> 0)
-	select key, currency, sum(net), count(*) filter (where net > 0) - count(*) filter (where net < 0)
-	from per_tx group by 1, 2 order by 2, 1`
+	// A breakdown ($4: channel, country or category): per key and
+	// currency, the sum and the count of transactions that moved it one
+	// way less those that moved it back, each by its net on the key in
+	// the fund, or over every fund; a line shows when a transaction moved
+	// it. Income is credited, so its sums and counts are negated ($5 -1).
+	periodLinesSQL = `select r.key, r.currency, $5 * sum(r.amount),
+		$5 * sum(case when $1::text is null then r.signed_all else r.signed end)
+	from report_totals r
+	where r.kind = $4 and ` + totalsIn + ` and ` + totalsScope + `
+	group by 1, 2
+	having sum(case when $1::text is null then r.moving_all else r.moving end) > 0
+	order by 2, 1`
 )
 
 // grantCategory and grantRef read a grant payment's metadata from t, or
@@ -165,7 +155,6 @@ func (s *ReportService) PeriodReport(ctx context.Context, f ledger.ReportFilter)
 		var (
 			account, cur, class string
 			a, b                decimal.Decimal
-			n                   int64
 		)
 		_, err = pgx.ForEachRow(rows, []any{&account, &cur, &a, &b}, func() error {
 			p, err := fig(cur)
@@ -186,7 +175,7 @@ func (s *ReportService) PeriodReport(ctx context.Context, f ledger.ReportFilter)
 		// imbalance is, per currency, what the scope's postings leave
 		// unbalanced: a transfer's other side, in another fund.
 		imbalance := map[string]decimal.Decimal{}
-		_, err = pgx.ForEachRow(rows, []any{&cur, &class, &a, &n}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&cur, &class, &a}, func() error {
 			p, err := fig(cur)
 			if err != nil {
 				return err
@@ -204,7 +193,7 @@ func (s *ReportService) PeriodReport(ctx context.Context, f ledger.ReportFilter)
 			case "fees_bank":
 				p.BankFees = a
 			case "grants":
-				p.Grants, p.GrantCount = a, n
+				p.Grants = a
 			case "other_expenses":
 				p.OtherExpenses = a
 			case "conversion":
@@ -224,14 +213,15 @@ func (s *ReportService) PeriodReport(ctx context.Context, f ledger.ReportFilter)
 		for code, amt := range imbalance {
 			figures[code].Interfund = figures[code].Interfund.Add(amt)
 		}
-		lines := func(sql string) ([]ledger.ReportLine, error) {
-			rows, err := tx.Query(ctx, sql, args...)
+		lines := func(kind string, sign int) ([]ledger.ReportLine, error) {
+			rows, err := tx.Query(ctx, periodLinesSQL, f.Fund, *f.From, *f.To, kind, sign)
 			if err != nil {
 				return nil, err
 			}
 			var (
 				out []ledger.ReportLine
 				key string
+				n   int64
 			)
 			_, err = pgx.ForEachRow(rows, []any{&key, &cur, &a, &n}, func() error {
 				c, err := ledger.LookupCurrency(cur)
@@ -240,14 +230,25 @@ func (s *ReportService) PeriodReport(ctx context.Context, f ledger.ReportFilter)
 			})
 			return out, err
 		}
-		if r.IncomeByChannel, err = lines(periodChannelsSQL); err != nil {
+		if r.IncomeByChannel, err = lines("channel", -1); err != nil {
 			return err
 		}
-		if r.IncomeByCountry, err = lines(periodCountriesSQL); err != nil {
+		if r.IncomeByCountry, err = lines("country", -1); err != nil {
 			return err
 		}
-		r.GrantsByCategory, err = lines(periodCategoriesSQL)
-		return err
+		if r.GrantsByCategory, err = lines("category", 1); err != nil {
+			return err
+		}
+		// Every grant payment has one category: the number of grants is
+		// the sum of the categories' counts.
+		for _, l := range r.GrantsByCategory {
+			p, err := fig(l.Currency.Code)
+			if err != nil {
+				return err
+			}
+			p.GrantCount += l.Count
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("period report: %w", translate(err))
@@ -517,12 +518,10 @@ func (s *ReportService) WeeklyIncome(ctx context.Context, f ledger.ReportFilter)
 		if err := checkFund(ctx, tx, f.Fund); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `with s as (`+scopedPostings+`)
-			select date_trunc('week', effective_date)::date,
-				case when starts_with(account, 'income:donations:') then substr(account, 18) else account end,
-				currency, -sum(amount)
-			from s where type = 'income' and ($4::text is null or currency = $4)
-			group by 1, 2, 3 having sum(amount) <> 0 order by 3, 1, 2`, f.Fund, *f.From, *f.To, f.Currency)
+		rows, err := tx.Query(ctx, `select date_trunc('week', r.effective_date)::date, r.key, r.currency, -sum(r.amount)
+			from report_totals r
+			where r.kind = 'channel' and `+totalsIn+` and `+totalsScope+` and ($4::text is null or r.currency = $4)
+			group by 1, 2, 3 having sum(r.amount) <> 0 order by 3, 1, 2`, f.Fund, *f.From, *f.To, f.Currency)
 		if err != nil {
 			return err
 		}
@@ -548,11 +547,10 @@ func (s *ReportService) WeeklyBalance(ctx context.Context, f ledger.ReportFilter
 			return err
 		}
 		rows, err := tx.Query(ctx, `with mv as (
-				select date_trunc('week', t.effective_date)::date as week, p.currency, sum(p.amount) as amount
-				from postings p join transactions t on t.id = p.transaction_id join accounts a on a.code = p.account
-				where a.type = 'asset' and t.effective_date <= $3::date
-				and ($1::text is null or p.fund_id = (select id from funds where slug = $1))
-				and ($4::text is null or p.currency = $4)
+				select date_trunc('week', r.effective_date)::date as week, r.currency, sum(r.amount) as amount
+				from report_totals r join accounts a on a.code = r.key
+				where r.kind = 'account' and a.type = 'asset' and r.effective_date <= $3::date and `+totalsScope+`
+				and ($4::text is null or r.currency = $4)
 				group by 1, 2),
 			weeks as (select generate_series(date_trunc('week', $2::date), $3::date, interval '1 week')::date as week),
 			curs as (select distinct currency from mv)

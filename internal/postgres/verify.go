@@ -24,8 +24,9 @@ const maxProblems = 50
 
 // Verify implements ledger.Verifier. It streams every transaction in chain
 // order, re-checking its balance and recomputing its hash from its content and
-// its predecessor's hash, then recomputes every cached balance from postings
-// in the database. Memory stays constant whatever the size of the books.
+// its predecessor's hash, then recomputes every cached balance and every
+// report total from postings in the database. Memory stays constant whatever
+// the size of the books.
 func (v *Verifier) Verify(ctx context.Context) (*ledger.VerifyReport, error) {
 	r := &ledger.VerifyReport{}
 	problem := func(format string, args ...any) {
@@ -124,6 +125,10 @@ func (v *Verifier) Verify(ctx context.Context) (*ledger.VerifyReport, error) {
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+
+		if err := verifyReportTotals(ctx, tx, problem); err != nil {
 			return err
 		}
 
