@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/fundledger/fundledger/ledger"
@@ -32,6 +33,16 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, ledger.Errorf(ledger.EINVALID, "DATABASE_URL is not a valid PostgreSQL URL: %v", err)
 	}
+	// pgxpool's default, as many connections as CPUs (at least 4), leaves
+	// too few for the readers when two group-commit writers each hold one.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
+	}
+	// The service runs short queries; just-in-time compilation, triggered
+	// by cost estimates, can spend hundreds of milliseconds compiling one.
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		pgxdecimal.Register(c.TypeMap())
 		return nil
@@ -46,6 +57,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	return &DB{Pool: pool, Now: time.Now}, nil
 }
+
+// defaultMaxConns is the pool's size unless DATABASE_URL sets
+// pool_max_conns.
+const defaultMaxConns = 12
 
 // Close closes the pool.
 func (db *DB) Close() { db.Pool.Close() }
