@@ -194,7 +194,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go hs.Serve(ln)
 	defer hs.Close()
 	b := &bench{
-		o: o, db: db, seed: seed, base: "http://" + ln.Addr().String(), mem: mem, logf: logf,
+		o: o, db: db, dons: dons, seed: seed, base: "http://" + ln.Addr().String(), mem: mem, logf: logf,
 		client: &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
 			MaxIdleConns: o.concurrency * 2, MaxIdleConnsPerHost: o.concurrency * 2, IdleConnTimeout: time.Minute}},
 	}
@@ -279,6 +279,9 @@ func printTable(w io.Writer, rep *Report) {
 		note := ""
 		if r.BaselineRatio != nil {
 			note = fmt.Sprintf("record/baseline %.2f", *r.BaselineRatio)
+		}
+		if per, ok := r.Detail["donations_per_commit"].(float64); ok && name == "record" {
+			note = strings.TrimSpace(fmt.Sprintf("%s %.1f donations/commit", note, per))
 		}
 		if name == "reconcile" {
 			note = fmt.Sprintf("lines %v matched %v proposed %v", r.Detail["lines"], r.Detail["auto_matched"], r.Detail["proposed"])

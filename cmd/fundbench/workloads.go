@@ -22,6 +22,7 @@ import (
 type bench struct {
 	o                   options
 	db                  *postgres.DB
+	dons                *postgres.DonationService
 	seed                *seeded
 	base                string
 	client              *http.Client
@@ -81,10 +82,22 @@ const hotFund = "strike-hardship"
 func (b *bench) record(ctx context.Context) (*Result, error) {
 	body := []byte(`{"fund":"` + hotFund + `","amount":"25.00","currency":"EUR","channel":"bank_transfer","received_on":"2025-12-20","acknowledgement":{"display":"anonymous"}}`)
 	run := uuid.NewString()[:8]
-	return load(ctx, b.o.concurrency, b.o.duration, func(ctx context.Context, _ int, i int64) error {
+	before := b.dons.GroupStats()
+	r, err := load(ctx, b.o.concurrency, b.o.duration, func(ctx context.Context, _ int, i int64) error {
 		return b.do(ctx, http.MethodPost, "/api/v1/donations", b.treasurer,
 			map[string]string{"Idempotency-Key": fmt.Sprintf("bench-%s-%d", run, i)}, body, http.StatusCreated, nil)
 	})
+	if r != nil {
+		after := b.dons.GroupStats()
+		if commits := after.Flushes - before.Flushes; commits > 0 {
+			if r.Detail == nil {
+				r.Detail = map[string]any{}
+			}
+			r.Detail["commits"] = commits
+			r.Detail["donations_per_commit"] = float64(after.Writes-before.Writes) / float64(commits)
+		}
+	}
+	return r, err
 }
 
 // baseline: the same rows by plain SQL, one database transaction per

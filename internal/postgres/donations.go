@@ -32,6 +32,9 @@ func NewDonationService(db *DB) *DonationService {
 
 var _ ledger.DonationService = (*DonationService)(nil)
 
+// GroupStats tells how many commits RecordDonation's calls have shared.
+func (s *DonationService) GroupStats() GroupStats { return s.group.stats() }
+
 // donationWrite is one RecordDonation call waiting for its group's commit.
 type donationWrite struct {
 	ctx   context.Context

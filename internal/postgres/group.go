@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,8 @@ type group[T any] struct {
 	mu      sync.Mutex
 	pending []*groupCall[T]
 	writing bool
+
+	flushes, items atomic.Int64
 }
 
 type groupCall[T any] struct {
@@ -67,6 +70,8 @@ func (g *group[T]) write() {
 		for i, c := range calls {
 			items[i] = c.item
 		}
+		g.flushes.Add(1)
+		g.items.Add(int64(n))
 		ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
 		g.flush(ctx, items)
 		cancel()
@@ -74,4 +79,13 @@ func (g *group[T]) write() {
 			close(c.done)
 		}
 	}
+}
+
+// GroupStats counts a group's flushes and the writes they carried.
+type GroupStats struct {
+	Flushes, Writes int64
+}
+
+func (g *group[T]) stats() GroupStats {
+	return GroupStats{Flushes: g.flushes.Load(), Writes: g.items.Load()}
 }
