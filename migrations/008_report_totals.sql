@@ -66,8 +66,11 @@ begin
             join accounts a on a.code = p.account
             left join transactions o on o.id = t.reversal_of
             left join donations own on own.transaction_id = t.id
-            left join donations rev on rev.transaction_id = t.reversal_of
-            left join donations named on named.id = case when t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+            -- rev matters only without own, named only without either: looked up
+            -- only then, so the pattern is matched for few rows
+            left join donations rev on own.id is null and rev.transaction_id = t.reversal_of
+            left join donations named on named.id = case when own.id is null and rev.id is null
+                and t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
                 then (t.metadata->>'donation_id')::uuid end
             cross join lateral (values
                 ('channel', case when a.type = 'income' then
@@ -177,8 +180,11 @@ begin
             join accounts a on a.code = p.account
             left join transactions o on o.id = t.reversal_of
             left join donations own on own.transaction_id = t.id
-            left join donations rev on rev.transaction_id = t.reversal_of
-            left join donations named on named.id = case when t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+            -- rev matters only without own, named only without either: looked up
+            -- only then, so the pattern is matched for few rows
+            left join donations rev on own.id is null and rev.transaction_id = t.reversal_of
+            left join donations named on named.id = case when own.id is null and rev.id is null
+                and t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
                 then (t.metadata->>'donation_id')::uuid end
             cross join lateral (values
                 ('channel', case when a.type = 'income' then

@@ -25,8 +25,9 @@ const reportTotalsComputedSQL = `with
 			coalesce(own.donor_country, rev.donor_country, named.donor_country, ''), p.currency, p.amount
 		from postings p join transactions t on t.id = p.transaction_id join accounts a on a.code = p.account
 			left join donations own on own.transaction_id = t.id
-			left join donations rev on rev.transaction_id = t.reversal_of
-			left join donations named on named.id = case when t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+			left join donations rev on own.id is null and rev.transaction_id = t.reversal_of
+			left join donations named on named.id = case when own.id is null and rev.id is null
+				and t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 				then (t.metadata->>'donation_id')::uuid end
 		where a.type = 'income'
 		union all

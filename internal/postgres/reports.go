@@ -56,61 +56,46 @@ func checkFund(ctx context.Context, q querier, fund *string) error {
 const (
 	totalsScope = `($1::text is null or r.fund_id = (select id from funds where slug = $1))`
 	totalsIn    = `r.effective_date between $2::date and $3::date`
-
-	// accountClass is which figure of the period report a posting on the
-	// account r.key, of type a.type, moves.
-	accountClass = `case
-		when a.type = 'asset' then 'assets'
-		when a.type = 'income' then 'income'
-		when a.type = 'liability' then 'liabilities'
-		when r.key = 'expenses:fees:stripe' or starts_with(r.key, 'expenses:fees:stripe:') then 'fees_processor'
-		when r.key = 'expenses:fees:bank' or starts_with(r.key, 'expenses:fees:bank:') then 'fees_bank'
-		when r.key = 'expenses:grants' or starts_with(r.key, 'expenses:grants:') then 'grants'
-		when a.type = 'expense' then 'other_expenses'
-		when r.key = 'equity:conversion' or starts_with(r.key, 'equity:conversion:') then 'conversion'
-		when r.key = 'equity:interfund' or starts_with(r.key, 'equity:interfund:') then 'interfund'
-		else 'other_equity'
-	end`
 )
 
 // The period report's queries.
 const (
-	// Per currency and class: the sum of the postings. The class "all"
-	// sums every posting of the scope: zero over every fund, and for one
-	// fund what its postings leave unbalanced, the other side of
-	// transfers. (The number of grants is their categories' count.)
-	periodMovementsSQL = `select r.currency, ` + accountClass + `, sum(r.amount)
-	from report_totals r join accounts a on a.code = r.key
-	where r.kind = 'account' and ` + totalsIn + ` and ` + totalsScope + `
-	group by 1, 2
-	union all
-	select r.currency, 'all', sum(r.amount) from report_totals r
-	where r.kind = 'account' and ` + totalsIn + ` and ` + totalsScope + `
-	group by 1`
-
-	// Per asset account and currency: the balance before $2 and at $3; an
-	// account shows when it has a balance or postings in the period.
-	periodAssetsSQL = `select r.key, r.currency,
-		coalesce(sum(r.amount) filter (where r.effective_date < $2::date), 0), sum(r.amount)
-	from report_totals r join accounts a on a.code = r.key
-	where r.kind = 'account' and a.type = 'asset' and r.effective_date <= $3::date and ` + totalsScope + `
-	group by 1, 2
-	having sum(r.amount) filter (where r.effective_date < $2::date) <> 0 or sum(r.amount) <> 0
-		or bool_or(r.effective_date >= $2::date)
+	// Per account and currency: the sum of the postings before $2 and in
+	// the period, whether any is in the period, and which figure of the
+	// report the account moves (its class).
+	periodAccountsSQL = `select x.key, x.currency, case
+			when a.type = 'asset' then 'assets'
+			when a.type = 'income' then 'income'
+			when a.type = 'liability' then 'liabilities'
+			when x.key = 'expenses:fees:stripe' or starts_with(x.key, 'expenses:fees:stripe:') then 'fees_processor'
+			when x.key = 'expenses:fees:bank' or starts_with(x.key, 'expenses:fees:bank:') then 'fees_bank'
+			when x.key = 'expenses:grants' or starts_with(x.key, 'expenses:grants:') then 'grants'
+			when a.type = 'expense' then 'other_expenses'
+			when x.key = 'equity:conversion' or starts_with(x.key, 'equity:conversion:') then 'conversion'
+			when x.key = 'equity:interfund' or starts_with(x.key, 'equity:interfund:') then 'interfund'
+			else 'other_equity'
+		end, x.before, x.during, x.moved
+	from (select r.key, r.currency,
+			coalesce(sum(r.amount) filter (where r.effective_date < $2::date), 0) as before,
+			coalesce(sum(r.amount) filter (where r.effective_date >= $2::date), 0) as during,
+			bool_or(r.effective_date >= $2::date) as moved
+		from report_totals r
+		where r.kind = 'account' and r.effective_date <= $3::date and ` + totalsScope + `
+		group by 1, 2) x
+	join accounts a on a.code = x.key
 	order by 1, 2`
 
-	// A breakdown ($4: channel, country or category): per key and
-	// currency, the sum and the count of transactions that moved it one
-	// way less those that moved it back, each by its net on the key in
-	// the fund, or over every fund; a line shows when a transaction moved
-	// it. Income is credited, so its sums and counts are negated ($5 -1).
-	periodLinesSQL = `select r.key, r.currency, $5 * sum(r.amount),
-		$5 * sum(case when $1::text is null then r.signed_all else r.signed end)
+	// The breakdowns (channel, country, category): per key and currency,
+	// the sum and the count of transactions that moved it one way less
+	// those that moved it back, each by its net on the key in the fund, or
+	// over every fund; a line shows when a transaction moved it.
+	periodLinesSQL = `select r.kind, r.key, r.currency, sum(r.amount),
+		sum(case when $1::text is null then r.signed_all else r.signed end)::bigint
 	from report_totals r
-	where r.kind = $4 and ` + totalsIn + ` and ` + totalsScope + `
-	group by 1, 2
+	where r.kind <> 'account' and ` + totalsIn + ` and ` + totalsScope + `
+	group by 1, 2, 3
 	having sum(case when $1::text is null then r.moving_all else r.moving end) > 0
-	order by 2, 1`
+	order by 1, 3, 2`
 )
 
 // grantCategory and grantRef read a grant payment's metadata from t, or
@@ -148,60 +133,58 @@ func (s *ReportService) PeriodReport(ctx context.Context, f ledger.ReportFilter)
 		if err := tx.QueryRow(ctx, `select seq, hash from ledger_head`).Scan(&r.BooksSeq, &r.BooksHash); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, periodAssetsSQL, args...)
+		rows, err := tx.Query(ctx, periodAccountsSQL, args...)
 		if err != nil {
 			return err
 		}
 		var (
 			account, cur, class string
-			a, b                decimal.Decimal
+			before, during, a   decimal.Decimal
+			n                   int64
+			moved               bool
 		)
-		_, err = pgx.ForEachRow(rows, []any{&account, &cur, &a, &b}, func() error {
+		// all is, per currency, the sum of the scope's postings in the
+		// period: zero over every fund, and for one fund what its postings
+		// leave unbalanced, the other side of transfers between funds.
+		all := map[string]decimal.Decimal{}
+		_, err = pgx.ForEachRow(rows, []any{&account, &cur, &class, &before, &during, &moved}, func() error {
+			closing := before.Add(during)
+			if class == "assets" && (!before.IsZero() || !closing.IsZero() || moved) {
+				p, err := fig(cur)
+				if err != nil {
+					return err
+				}
+				p.Opening, p.Closing = p.Opening.Add(before), p.Closing.Add(closing)
+				r.Assets = append(r.Assets, ledger.ReportAssetLine{Account: account, Currency: p.Currency, Opening: before, Closing: closing})
+			}
+			if !moved {
+				return nil
+			}
 			p, err := fig(cur)
 			if err != nil {
 				return err
 			}
-			p.Opening, p.Closing = p.Opening.Add(a), p.Closing.Add(b)
-			r.Assets = append(r.Assets, ledger.ReportAssetLine{Account: account, Currency: p.Currency, Opening: a, Closing: b})
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		rows, err = tx.Query(ctx, periodMovementsSQL, args...)
-		if err != nil {
-			return err
-		}
-		// imbalance is, per currency, what the scope's postings leave
-		// unbalanced: a transfer's other side, in another fund.
-		imbalance := map[string]decimal.Decimal{}
-		_, err = pgx.ForEachRow(rows, []any{&cur, &class, &a}, func() error {
-			p, err := fig(cur)
-			if err != nil {
-				return err
-			}
+			all[cur] = all[cur].Add(during)
 			switch class {
-			case "all":
-				imbalance[cur] = a
 			case "assets": // the closing balance less the opening one: checked by Check
 			case "income":
-				p.Income = a.Neg()
+				p.Income = p.Income.Sub(during)
 			case "liabilities":
-				p.Liabilities = a.Neg()
+				p.Liabilities = p.Liabilities.Sub(during)
 			case "fees_processor":
-				p.ProcessorFees = a
+				p.ProcessorFees = p.ProcessorFees.Add(during)
 			case "fees_bank":
-				p.BankFees = a
+				p.BankFees = p.BankFees.Add(during)
 			case "grants":
-				p.Grants = a
+				p.Grants = p.Grants.Add(during)
 			case "other_expenses":
-				p.OtherExpenses = a
+				p.OtherExpenses = p.OtherExpenses.Add(during)
 			case "conversion":
-				p.Conversions = a.Neg()
+				p.Conversions = p.Conversions.Sub(during)
 			case "interfund":
-				p.Interfund = a.Neg()
+				p.Interfund = p.Interfund.Sub(during)
 			case "other_equity":
-				p.OtherEquity = a.Neg()
+				p.OtherEquity = p.OtherEquity.Sub(during)
 			default:
 				return fmt.Errorf("period report: unknown class %q", class)
 			}
@@ -210,45 +193,43 @@ func (s *ReportService) PeriodReport(ctx context.Context, f ledger.ReportFilter)
 		if err != nil {
 			return err
 		}
-		for code, amt := range imbalance {
+		for code, amt := range all {
 			figures[code].Interfund = figures[code].Interfund.Add(amt)
 		}
-		lines := func(kind string, sign int) ([]ledger.ReportLine, error) {
-			rows, err := tx.Query(ctx, periodLinesSQL, f.Fund, *f.From, *f.To, kind, sign)
-			if err != nil {
-				return nil, err
-			}
-			var (
-				out []ledger.ReportLine
-				key string
-				n   int64
-			)
-			_, err = pgx.ForEachRow(rows, []any{&key, &cur, &a, &n}, func() error {
-				c, err := ledger.LookupCurrency(cur)
-				out = append(out, ledger.ReportLine{Key: key, Currency: c, Amount: a, Count: n})
-				return err
-			})
-			return out, err
-		}
-		if r.IncomeByChannel, err = lines("channel", -1); err != nil {
+
+		rows, err = tx.Query(ctx, periodLinesSQL, args...)
+		if err != nil {
 			return err
 		}
-		if r.IncomeByCountry, err = lines("country", -1); err != nil {
-			return err
-		}
-		if r.GrantsByCategory, err = lines("category", 1); err != nil {
-			return err
-		}
-		// Every grant payment has one category: the number of grants is
-		// the sum of the categories' counts.
-		for _, l := range r.GrantsByCategory {
-			p, err := fig(l.Currency.Code)
+		var kind, key string
+		_, err = pgx.ForEachRow(rows, []any{&kind, &key, &cur, &a, &n}, func() error {
+			c, err := ledger.LookupCurrency(cur)
 			if err != nil {
 				return err
 			}
-			p.GrantCount += l.Count
-		}
-		return nil
+			l := ledger.ReportLine{Key: key, Currency: c, Amount: a, Count: n}
+			switch kind {
+			case "channel": // income is credited: negative on its accounts
+				l.Amount, l.Count = l.Amount.Neg(), -l.Count
+				r.IncomeByChannel = append(r.IncomeByChannel, l)
+			case "country":
+				l.Amount, l.Count = l.Amount.Neg(), -l.Count
+				r.IncomeByCountry = append(r.IncomeByCountry, l)
+			case "category":
+				r.GrantsByCategory = append(r.GrantsByCategory, l)
+				// A grant payment has one category: the number of
+				// grants is the sum of the categories' counts.
+				p, err := fig(cur)
+				if err != nil {
+					return err
+				}
+				p.GrantCount += l.Count
+			default:
+				return fmt.Errorf("period report: unknown breakdown %q", kind)
+			}
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("period report: %w", translate(err))
