@@ -106,5 +106,8 @@ func (f totalsFigures) String() string {
 	if f.amount == nil {
 		return "no row"
 	}
+	if *f.signed == 0 && *f.moving == 0 && *f.signedAll == 0 && *f.movingAll == 0 {
+		return "amount " + f.amount.String()
+	}
 	return fmt.Sprintf("amount %s, count %d of %d moving (over all funds %d of %d)", f.amount, *f.signed, *f.moving, *f.signedAll, *f.movingAll)
 }
