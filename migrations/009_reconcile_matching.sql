@@ -1,2 +1,9 @@
--- Reserved during development; replaced by its real content before release.
-select 1;
+-- Reconciliation matching (issue 7): what the set-based search for the
+-- candidates of a whole statement's lines needs (internal/postgres/
+-- statement_matching.go).
+
+-- A Stripe payout in transit stops being a candidate once its arrival at the
+-- bank is booked; the arrival names the payout's transaction in its metadata.
+-- Without this index each payout candidate costs a scan of all transactions.
+create index transactions_payout_arrival on transactions ((metadata->>'payout_transaction'))
+    where metadata ? 'payout_transaction';

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -23,10 +22,6 @@ type ReconciliationService struct{ db *DB }
 func NewReconciliationService(db *DB) *ReconciliationService { return &ReconciliationService{db: db} }
 
 var _ ledger.ReconciliationService = (*ReconciliationService)(nil)
-
-// matchWindow is how far apart the bank's booking date and the books'
-// effective date may be for a candidate.
-const matchWindow = 10
 
 // bankAccount checks that code is an asset account in the chart.
 func bankAccount(ctx context.Context, q querier, code string) error {
@@ -92,46 +87,20 @@ func (s *ReconciliationService) ImportStatement(ctx context.Context, account str
 		default:
 			res.Statements++
 		}
-		var fresh []int64
-		for i := range st.Lines {
-			l := &st.Lines[i]
-			var valueDate *time.Time
-			if !l.ValueDate.IsZero() {
-				valueDate = &l.ValueDate
-			}
-			var id int64
-			err := tx.QueryRow(ctx, `insert into statement_lines (statement_id, account, ref, booking_date, value_date, amount, currency, reversal,
-				end_to_end_id, remittance, counterparty, counterparty_account, bank_ref, raw)
-				values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) on conflict (account, ref) do nothing returning id`,
-				stmtID, account, l.Ref, l.BookingDate, valueDate, l.Amount, st.Currency.Code, l.Reversal, l.EndToEndID, l.Remittance,
-				l.Counterparty, l.CounterpartyAccount, l.BankRef, l.Raw).Scan(&id)
-			if errors.Is(err, pgx.ErrNoRows) {
-				res.Duplicates++
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("line %s: %w", l.Ref, err)
-			}
-			if through != nil && !l.BookingDate.After(*through) {
+		fresh, err := insertLines(ctx, tx, stmtID, account, st)
+		if err != nil {
+			return err
+		}
+		for _, l := range fresh {
+			if through != nil && !l.date.After(*through) {
 				return ledger.Errorf(ledger.ECONFLICT, "line %s is dated %s, inside the period reconciled through %s; a reconciled period takes no new lines",
-					l.Ref, l.BookingDate.Format(time.DateOnly), through.Format(time.DateOnly))
-			}
-			fresh = append(fresh, id)
-		}
-		res.Lines = len(fresh)
-		for _, id := range fresh {
-			out, err := s.match(ctx, tx, id, by, true)
-			if err != nil {
-				return err
-			}
-			switch out {
-			case ledger.LineMatched:
-				res.AutoMatched++
-			case ledger.LineProposed:
-				res.Proposed++
+					l.ref, l.date.Format(time.DateOnly), through.Format(time.DateOnly))
 			}
 		}
-		return nil
+		res.Lines, res.Duplicates = len(fresh), len(st.Lines)-len(fresh)
+		n, err := s.matchLines(ctx, tx, fresh, by, true)
+		res.AutoMatched, res.Proposed = n.auto, n.proposed
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("import statement %s: %w", st.ID, translate(err))
@@ -139,213 +108,50 @@ func (s *ReconciliationService) ImportStatement(ctx context.Context, account str
 	return res, nil
 }
 
-// line is a stored statement line with what matching needs.
-type line struct {
-	id                              int64
-	account, ref, currency          string
-	date                            time.Time
-	amount                          decimal.Decimal
-	e2e, remittance, bankRef, party string
-	status                          ledger.LineStatus
-	locked                          bool
-}
-
-func lockLine(ctx context.Context, tx pgx.Tx, id int64) (*line, error) {
-	var l line
-	var status string
-	err := tx.QueryRow(ctx, `select id, account, ref, currency, booking_date, amount, end_to_end_id, remittance, bank_ref, counterparty, status, locked
-		from statement_lines where id = $1 for update`, id).
-		Scan(&l.id, &l.account, &l.ref, &l.currency, &l.date, &l.amount, &l.e2e, &l.remittance, &l.bankRef, &l.party, &status, &l.locked)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ledger.Errorf(ledger.ENOTFOUND, "statement line %d not found", id)
+// insertLines stores the lines of st that are new, with one statement, and
+// returns them in the statement's order. A line whose key is stored already
+// (imported before, or twice in st) is left out.
+func insertLines(ctx context.Context, tx pgx.Tx, stmtID int64, account string, st *ledger.BankStatement) ([]*line, error) {
+	n := len(st.Lines)
+	var (
+		refs, e2e, remittance, party, partyAccount, bankRef, raw = make([]string, n), make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		booking   = make([]time.Time, n)
+		valueDate = make([]*time.Time, n)
+		amounts   = make([]decimal.Decimal, n)
+		reversals = make([]bool, n)
+		position  = make(map[string]int, n)
+	)
+	for i := range st.Lines {
+		l := &st.Lines[i]
+		refs[i], booking[i], amounts[i], reversals[i] = l.Ref, l.BookingDate, l.Amount, l.Reversal
+		e2e[i], remittance[i], party[i], partyAccount[i], bankRef[i], raw[i] = l.EndToEndID, l.Remittance, l.Counterparty, l.CounterpartyAccount, l.BankRef, l.Raw
+		if !l.ValueDate.IsZero() {
+			valueDate[i] = &l.ValueDate
+		}
+		if _, ok := position[l.Ref]; !ok {
+			position[l.Ref] = i
+		}
 	}
-	l.status = ledger.LineStatus(status)
-	return &l, err
-}
-
-// candidate is a transaction that may book a line; payout marks a Stripe
-// payout waiting in assets:bank_in_transit.
-type candidate struct {
-	ledger.MatchCandidate
-	payout bool
-}
-
-// candidates finds the transactions that may book l: on the same bank
-// account, for the same amount in the same currency, effective within the
-// window, not matched yet, not reversed. For credits, also Stripe payouts
-// still in transit for that amount. A reference of ours in the bank's
-// remittance information or end-to-end id raises the score.
-func candidates(ctx context.Context, tx pgx.Tx, l *line) ([]candidate, error) {
-	rows, err := tx.Query(ctx, `select t.id::text, t.effective_date, t.description, t.metadata::text, false
-		from postings p join transactions t on t.id = p.transaction_id
-		where p.account = $1 and p.currency = $2 and t.effective_date between $3::date - $5::int and $3::date + $5::int
-		and t.reversal_of is null and not exists (select 1 from transactions r where r.reversal_of = t.id)
-		and not exists (select 1 from statement_lines sl where sl.transaction_id = t.id)
-		group by t.id having sum(p.amount) = $4
-		union all
-		select t.id::text, t.effective_date, t.description, t.metadata::text, true
-		from postings p join transactions t on t.id = p.transaction_id
-		where $4 > 0 and p.account = 'assets:bank_in_transit' and p.currency = $2 and t.metadata ? 'stripe_payout'
-		and t.effective_date between $3::date - $5::int and $3::date + 3
-		and t.reversal_of is null and not exists (select 1 from transactions r where r.reversal_of = t.id)
-		and not exists (select 1 from transactions x where x.metadata->>'payout_transaction' = t.id::text)
-		group by t.id having sum(p.amount) = $4`,
-		l.account, l.currency, l.date, l.amount, matchWindow)
+	rows, err := tx.Query(ctx, `insert into statement_lines (statement_id, account, ref, booking_date, value_date, amount, currency, reversal,
+			end_to_end_id, remittance, counterparty, counterparty_account, bank_ref, raw)
+		select $1, $2, l.ref, l.booking_date, l.value_date, l.amount, $3, l.reversal,
+			l.end_to_end_id, l.remittance, l.counterparty, l.counterparty_account, l.bank_ref, l.raw
+		from unnest($4::text[], $5::date[], $6::date[], $7::numeric[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+			with ordinality as l(ref, booking_date, value_date, amount, reversal, end_to_end_id, remittance, counterparty, counterparty_account, bank_ref, raw, n)
+		order by l.n
+		on conflict (account, ref) do nothing
+		returning `+lineColumns,
+		stmtID, account, st.Currency.Code, refs, booking, valueDate, amounts, reversals, e2e, remittance, party, partyAccount, bankRef, raw)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := ledger.LookupCurrency(l.currency)
+	fresh, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*line, error) { return scanMatchLine(r) })
 	if err != nil {
 		return nil, err
 	}
-	var out []candidate
-	haystack := strings.ToLower(l.remittance + " " + l.e2e + " " + l.bankRef)
-	for rows.Next() {
-		var (
-			c    candidate
-			meta string
-		)
-		if err := rows.Scan(&c.TransactionID, &c.Date, &c.Description, &meta, &c.payout); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		c.Amount = ledger.Money{Amount: l.amount, Currency: cur}
-		days := int(c.Date.Sub(l.date).Hours() / 24)
-		if days < 0 {
-			days = -days
-		}
-		c.Score, c.Reason = 50-days, "amount and date"
-		if c.payout {
-			c.Reason = "Stripe payout in transit"
-		}
-		for _, ref := range references(meta) {
-			if strings.Contains(haystack, strings.ToLower(ref)) {
-				c.Score += 100
-				c.Reason = "reference " + ref
-				break
-			}
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
-	return out, nil
-}
-
-// references are the values in a transaction's metadata a bank may quote:
-// payout ids, end-to-end ids, our references. Short values are left out,
-// so they cannot match by accident.
-func references(metaJSON string) []string {
-	var meta map[string]string
-	if err := json.Unmarshal([]byte(metaJSON), &meta); err != nil {
-		return nil
-	}
-	var out []string
-	for _, key := range []string{"stripe_payout", "end_to_end_id", "reference", "bank_ref", "donation_id"} {
-		if v := meta[key]; len(v) >= 6 {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// match looks for the line's candidates: with auto, a single exact one (or
-// the only one quoting our reference) is confirmed at once; otherwise they
-// are kept for a person to choose from.
-func (s *ReconciliationService) match(ctx context.Context, tx pgx.Tx, id int64, by string, auto bool) (ledger.LineStatus, error) {
-	l, err := lockLine(ctx, tx, id)
-	if err != nil {
-		return "", err
-	}
-	cs, err := candidates(ctx, tx, l)
-	if err != nil {
-		return "", err
-	}
-	switch {
-	case len(cs) == 0:
-		return ledger.LineUnmatched, nil
-	case auto && (len(cs) == 1 || cs[0].Score >= 100 && cs[1].Score < 100):
-		return ledger.LineMatched, s.confirm(ctx, tx, l, cs[0].TransactionID, by+" (automatic)")
-	}
-	for _, c := range cs {
-		if _, err := tx.Exec(ctx, `insert into line_candidates (line_id, transaction_id, score, reason) values ($1, $2, $3, $4) on conflict do nothing`,
-			l.id, c.TransactionID, c.Score, c.Reason); err != nil {
-			return "", err
-		}
-	}
-	_, err = tx.Exec(ctx, `update statement_lines set status = 'proposed' where id = $1`, l.id)
-	return ledger.LineProposed, err
-}
-
-// confirm ties line l to transaction txID, which must be one of its
-// candidates. A payout in transit is first moved to the bank.
-func (s *ReconciliationService) confirm(ctx context.Context, tx pgx.Tx, l *line, txID, by string) error {
-	if l.locked {
-		return ledger.Errorf(ledger.ECONFLICT, "statement line %d is in a reconciled period", l.id)
-	}
-	if l.status == ledger.LineMatched {
-		return ledger.Errorf(ledger.ECONFLICT, "statement line %d is matched already; unmatch it first", l.id)
-	}
-	cs, err := candidates(ctx, tx, l)
-	if err != nil {
-		return err
-	}
-	var chosen *candidate
-	for i := range cs {
-		if cs[i].TransactionID == txID {
-			chosen = &cs[i]
-		}
-	}
-	if chosen == nil {
-		return ledger.Errorf(ledger.EINVALID, "transaction %s does not book statement line %d: it must move %s %s on %s within %d days of %s and not be matched yet",
-			txID, l.id, l.amount, l.currency, l.account, matchWindow, l.date.Format(time.DateOnly))
-	}
-	if chosen.payout {
-		transfer, err := s.payoutTransfer(ctx, tx, l, txID)
-		if err != nil {
-			return err
-		}
-		txID = transfer
-	}
-	if _, err := tx.Exec(ctx, `delete from line_candidates where line_id = $1`, l.id); err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `update statement_lines set status = 'matched', transaction_id = $2, matched_by = $3, matched_at = $4 where id = $1`,
-		l.id, txID, by, s.db.now())
-	if isUnique(err, "statement_lines_transaction_id_key") {
-		return ledger.Errorf(ledger.ECONFLICT, "transaction %s is matched to another line already", txID)
-	}
-	return err
-}
-
-// payoutTransfer books the arrival of a Stripe payout at the bank: in each
-// fund, what the payout put in transit moves to the bank account.
-func (s *ReconciliationService) payoutTransfer(ctx context.Context, tx pgx.Tx, l *line, payoutTx string) (string, error) {
-	payout, err := findTransaction(ctx, tx, payoutTx)
-	if err != nil {
-		return "", err
-	}
-	t := &ledger.Transaction{
-		IdempotencyKey: "reconcile:payout:" + payoutTx, EffectiveDate: l.date,
-		Description: "Stripe payout arrived at the bank",
-		Metadata:    map[string]string{"payout_transaction": payoutTx, "statement_line": l.ref, "stripe_payout": payout.Metadata["stripe_payout"]},
-	}
-	for _, p := range payout.Postings {
-		if p.Account == ledger.AccountBankTransit && p.Amount.IsPositive() {
-			t.Postings = append(t.Postings,
-				ledger.Posting{Account: l.account, Fund: p.Fund, Amount: p.Amount, Currency: p.Currency},
-				ledger.Posting{Account: ledger.AccountBankTransit, Fund: p.Fund, Amount: p.Amount.Neg(), Currency: p.Currency})
-		}
-	}
-	if err := t.Validate(); err != nil {
-		return "", err
-	}
-	if err := appendTransaction(ctx, tx, s.db.now(), t); err != nil {
-		return "", err
-	}
-	return t.ID, nil
+	sort.Slice(fresh, func(i, j int) bool { return position[fresh[i].ref] < position[fresh[j].ref] })
+	return fresh, nil
 }
 
 // ConfirmMatch implements ledger.ReconciliationService.
@@ -381,7 +187,7 @@ func (s *ReconciliationService) Unmatch(ctx context.Context, lineID int64) error
 		}
 		l.status = ledger.LineUnmatched
 		// A person undid the match: offer the candidates again, confirm none.
-		_, err = s.match(ctx, tx, l.id, "", false)
+		_, err = s.matchLines(ctx, tx, []*line{l}, "", false)
 		return err
 	})
 	if err != nil {

@@ -2,7 +2,13 @@ package postgres_test
 
 import (
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fundledger/fundledger/internal/postgres"
 	"github.com/fundledger/fundledger/ledger"
@@ -199,5 +205,217 @@ func TestReconcileMatchesOnReference(t *testing.T) {
 	tx, err := b.txs.FindTransaction(ctx, lines[0].TransactionID)
 	if err != nil || tx.Metadata["reference"] != "DON-4712-XYZ" {
 		t.Fatalf("matched to %+v %v", tx, err)
+	}
+}
+
+// A statement of thousands of lines, matched against thousands of
+// transactions in one import: every rule of matching at once, each line's
+// outcome known beforehand.
+func TestReconcileThousandsOfLines(t *testing.T) {
+	b := mustBooks(t)
+	rs := postgres.NewReconciliationService(b.db)
+
+	// A kind of group: transactions on its days (donations, or payments for
+	// a debit), and statement lines with what becomes of them. Every group
+	// has its own amount, so groups cannot match each other's transactions.
+	type lineSpec struct {
+		day    int   // days after the group's first transaction
+		quotes []int // transactions whose reference the remittance quotes
+		status ledger.LineStatus
+		match  int   // matched: the transaction it is matched to
+		offers []int // proposed: the transactions offered
+	}
+	type kind struct {
+		name     string
+		days     []int // the group's transactions, by day
+		debit    bool  // payments from the bank instead of donations
+		reversed bool  // the transactions are reversed
+		earlier  bool  // an earlier statement matched the first transaction
+		lines    []lineSpec
+	}
+	matched, proposed, unmatched := ledger.LineMatched, ledger.LineProposed, ledger.LineUnmatched
+	kinds := []kind{
+		{name: "one transaction", days: []int{0}, lines: []lineSpec{{day: 3, status: matched, match: 0}}},
+		{name: "one transaction, the bank a day early", days: []int{1}, lines: []lineSpec{{day: 0, status: matched, match: 0}}},
+		{name: "at the window's edge", days: []int{0}, lines: []lineSpec{{day: 10, status: matched, match: 0}}},
+		{name: "outside the window", days: []int{0}, lines: []lineSpec{{day: 11, status: unmatched}}},
+		{name: "a debit", days: []int{0}, debit: true, lines: []lineSpec{{day: 2, status: matched, match: 0}}},
+		{name: "nothing in the books", lines: []lineSpec{{day: 0, status: unmatched}}},
+		{name: "reversed", days: []int{0}, reversed: true, lines: []lineSpec{{day: 0, status: unmatched}}},
+		{name: "matched by an earlier statement", days: []int{0}, earlier: true, lines: []lineSpec{{day: 1, status: unmatched}}},
+		{name: "two alike", days: []int{0, 1}, lines: []lineSpec{{day: 0, status: proposed, offers: []int{0, 1}}}},
+		{name: "two alike, one quoted", days: []int{0, 1}, lines: []lineSpec{{day: 0, quotes: []int{1}, status: matched, match: 1}}},
+		{name: "two alike, both quoted", days: []int{0, 1}, lines: []lineSpec{{day: 0, quotes: []int{0, 1}, status: proposed, offers: []int{0, 1}}}},
+		{name: "two lines, one transaction", days: []int{0}, lines: []lineSpec{{day: 0, status: matched, match: 0}, {day: 1, status: unmatched}}},
+		{name: "two lines, two alike, the quoting line first", days: []int{0, 0},
+			lines: []lineSpec{{day: 0, quotes: []int{0}, status: matched, match: 0}, {day: 0, status: matched, match: 1}}},
+		{name: "two lines, two alike, the quoting line second", days: []int{0, 0},
+			lines: []lineSpec{{day: 0, status: proposed, offers: []int{0, 1}}, {day: 0, quotes: []int{1}, status: matched, match: 1}}},
+	}
+	const groups = 2000 // about 2,600 lines and as many transactions
+	start := date("2012-01-01")
+	type group struct {
+		kind   *kind
+		day    time.Time
+		amount decimal.Decimal
+		txs    []*ledger.Transaction
+	}
+	gs := make([]*group, groups)
+	var work []func() error
+	for g := range gs {
+		k := &kinds[g%len(kinds)]
+		gr := &group{kind: k, day: start.AddDate(0, 0, g%300), amount: decimal.New(int64(1000+g), -2), txs: make([]*ledger.Transaction, len(k.days))}
+		gs[g] = gr
+		for i, day := range k.days {
+			i, on, key := i, gr.day.AddDate(0, 0, day), fmt.Sprintf("g%d-%d", g, i)
+			work = append(work, func() error {
+				if k.debit {
+					tx, err := b.txs.RecordTransaction(ctx, &ledger.Transaction{IdempotencyKey: key, EffectiveDate: on, Description: "Bank fee",
+						Metadata: map[string]string{"reference": "FEE-" + key},
+						Postings: []ledger.Posting{posting(t, "expenses:fees:bank", "zhanaozen", gr.amount.String(), "EUR"),
+							posting(t, "assets:bank:eur", "zhanaozen", gr.amount.Neg().String(), "EUR")}})
+					gr.txs[i] = tx
+					return err
+				}
+				d, err := b.dons.RecordDonation(ctx, &ledger.Donation{Fund: "zhanaozen", Amount: ledger.Money{Amount: gr.amount, Currency: mustCurrency(t, "EUR")},
+					Channel: ledger.ChannelBankTransfer, ReceivedOn: on, IdempotencyKey: key})
+				if err != nil {
+					return err
+				}
+				if gr.txs[i], err = b.txs.FindTransaction(ctx, d.TransactionID); err != nil || !k.reversed {
+					return err
+				}
+				_, err = b.txs.ReverseTransaction(ctx, d.TransactionID, &ledger.Transaction{IdempotencyKey: "reverse-" + key})
+				return err
+			})
+		}
+	}
+	mustRunAll(t, 4, work)
+
+	// The lines, group after group; each remembers what should become of it.
+	type expected struct {
+		lineSpec
+		gr *group
+	}
+	eur := mustCurrency(t, "EUR")
+	earlier := &ledger.BankStatement{ID: "EARLIER", Currency: eur, To: date("2011-12-31")}
+	big := &ledger.BankStatement{ID: "BIG", Currency: eur, From: start, To: date("2012-12-31")}
+	want := map[string]expected{}
+	for g, gr := range gs {
+		sign := decimal.NewFromInt(1)
+		if gr.kind.debit {
+			sign = sign.Neg()
+		}
+		if gr.kind.earlier {
+			ref := fmt.Sprintf("E%d", g)
+			earlier.Lines = append(earlier.Lines, stLine(ref, gr.day.Format(time.DateOnly), gr.amount.String(), "", ""))
+			want[ref] = expected{lineSpec{status: matched}, gr}
+		}
+		for i, ls := range gr.kind.lines {
+			ref := fmt.Sprintf("L%d-%d", g, i)
+			var quoted []string
+			for _, q := range ls.quotes {
+				quoted = append(quoted, gr.txs[q].Metadata["donation_id"])
+			}
+			l := stLine(ref, gr.day.AddDate(0, 0, ls.day).Format(time.DateOnly), gr.amount.Mul(sign).String(), "Donor",
+				"Spende "+strings.Join(quoted, " "))
+			big.Lines = append(big.Lines, l)
+			want[ref] = expected{ls, gr}
+		}
+	}
+	for _, st := range []*ledger.BankStatement{earlier, big} {
+		for _, l := range st.Lines {
+			st.ClosingBalance = st.ClosingBalance.Add(l.Amount)
+		}
+	}
+	res, err := rs.ImportStatement(ctx, "assets:bank:eur", earlier, "treasurer")
+	if err != nil || res.AutoMatched != len(earlier.Lines) {
+		t.Fatalf("earlier statement: %+v %v", res, err)
+	}
+	// The bank sends one line twice: the second is a duplicate.
+	big.Lines = append(big.Lines, big.Lines[0])
+	res, err = rs.ImportStatement(ctx, "assets:bank:eur", big, "treasurer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[ledger.LineStatus]int{}
+	for _, w := range want {
+		count[w.status]++
+	}
+	wantRes := ledger.ImportResult{Statements: 1, Lines: len(big.Lines) - 1, Duplicates: 1,
+		AutoMatched: count[matched] - len(earlier.Lines), Proposed: count[proposed]}
+	if *res != wantRes {
+		t.Fatalf("import: %+v, want %+v", *res, wantRes)
+	}
+	if count[matched] < 500 || count[proposed] < 200 || count[unmatched] < 500 {
+		t.Fatalf("the statement tries too little of each: %v", count)
+	}
+	t.Logf("%d lines: %v", len(want), count)
+
+	lines, err := rs.Lines(ctx, ledger.LineFilter{Account: "assets:bank:eur"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines stored, want %d", len(lines), len(want))
+	}
+	for _, l := range lines {
+		w, ok := want[l.Ref]
+		if !ok {
+			t.Fatalf("line %s was not in a statement", l.Ref)
+		}
+		var got []string
+		for _, c := range l.Candidates {
+			got = append(got, c.TransactionID)
+		}
+		var offers []string
+		for _, i := range w.offers {
+			offers = append(offers, w.gr.txs[i].ID)
+		}
+		sort.Strings(got)
+		sort.Strings(offers)
+		switch {
+		case l.Status != w.status:
+			t.Errorf("%s (%s): %s, want %s", l.Ref, w.gr.kind.name, l.Status, w.status)
+		case w.status == matched && l.TransactionID != w.gr.txs[w.match].ID:
+			t.Errorf("%s (%s): matched to %s, want %s", l.Ref, w.gr.kind.name, l.TransactionID, w.gr.txs[w.match].ID)
+		case w.status != matched && l.TransactionID != "":
+			t.Errorf("%s (%s): %s but tied to %s", l.Ref, w.gr.kind.name, l.Status, l.TransactionID)
+		case !slices.Equal(got, offers):
+			t.Errorf("%s (%s): candidates %v, want %v", l.Ref, w.gr.kind.name, got, offers)
+		}
+	}
+
+	again, err := rs.ImportStatement(ctx, "assets:bank:eur", big, "treasurer")
+	if err != nil || again.Lines != 0 || again.Duplicates != len(big.Lines) || again.Statements != 0 {
+		t.Fatalf("re-import added something: %+v %v", again, err)
+	}
+	b.mustVerify(t)
+}
+
+// mustRunAll runs work on n goroutines and fails on the first error.
+func mustRunAll(tb testing.TB, n int, work []func() error) {
+	tb.Helper()
+	var (
+		wg   sync.WaitGroup
+		next atomic.Int64
+		errs = make(chan error, n)
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(work); i = int(next.Add(1)) - 1 {
+				if err := work[i](); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		tb.Fatal(err)
 	}
 }
