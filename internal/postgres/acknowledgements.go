@@ -19,11 +19,17 @@ import (
 
 // AcknowledgementService implements ledger.AcknowledgementService and
 // ledger.ReceiptService.
-type AcknowledgementService struct{ db *DB }
+type AcknowledgementService struct {
+	db     *DB
+	public *publicList
+}
 
-// NewAcknowledgementService returns the acknowledgement service on db.
+// NewAcknowledgementService returns the acknowledgement service on db. Pages
+// of the public list are cached in memory and forgotten on every change,
+// notified by the database (public_list.go): they may be shared between
+// callers, who must not modify them.
 func NewAcknowledgementService(db *DB) *AcknowledgementService {
-	return &AcknowledgementService{db: db}
+	return &AcknowledgementService{db: db, public: newPublicList(db)}
 }
 
 var (
@@ -43,15 +49,39 @@ const publicFrom = `case when d.ack_status = 'approved' then
 		else '' end`
 
 // acknowledged selects the donations on the public list: every donation
-// booked, except those reversed or refunded in full.
+// booked, except those reversed or refunded in full. Both checks probe small
+// partial indexes (migration 011) that hold only reversals and refunds.
 const acknowledged = `from donations d join funds f on f.id = d.fund_id
 	where not exists (select 1 from transactions r where r.reversal_of = d.transaction_id)
-	and not exists (select 1 from stripe_payments sp where sp.donation_id = d.id and sp.refunded >= d.amount)`
+	and not exists (select 1 from stripe_payments sp where sp.donation_id = d.id and sp.refunded > 0 and sp.refunded >= d.amount)`
+
+// publicDonations and publicCollections are the keyset queries of the public
+// list, each on its own index: donations_ack_all or donations_ack_fund
+// ((fund_id,) received_on desc, id desc), collections_public or
+// collections_fund. The first %s is the rest of the where clause (fund,
+// cursor) and the order, the %d the limit, written into the query so that a
+// generic plan knows it. A collection's counts are gathered for the page's
+// rows only, after the limit.
+const (
+	publicDonations = `select d.id, d.received_on, f.slug, f.name, d.channel,
+		case when d.ack_show_amount then d.amount end, d.currency::text, ` + publicFrom + `,
+		case when d.ack_status = 'approved' then d.message else '' end
+	` + acknowledged + ` %s limit %d`
+	publicCollections = `select c.id, c.collected_on, f.slug, f.name, c.place,
+		array_agg(cc.currency::text order by cc.currency), array_agg(cc.amount::text order by cc.currency)
+	from (select c.id, c.fund_id, c.collected_on, c.place from collections c
+		where not exists (select 1 from transactions r where r.reversal_of = c.transaction_id)
+		%s limit %d) c
+	join collection_counts cc on cc.collection_id = c.id
+	join funds f on f.id = c.fund_id
+	group by c.id, c.collected_on, c.place, f.slug, f.name`
+)
 
 const maxAckPage = 200
 
 // ListAcknowledgements implements ledger.AcknowledgementService with keyset
 // pagination on (received_on, id), so any page costs what the first does.
+// Pages come from memory while nothing changed (public_list.go).
 func (s *AcknowledgementService) ListAcknowledgements(ctx context.Context, f ledger.AckFilter) (*ledger.AckPage, error) {
 	if f.Limit <= 0 || f.Limit > maxAckPage {
 		f.Limit = 50
@@ -59,6 +89,19 @@ func (s *AcknowledgementService) ListAcknowledgements(ctx context.Context, f led
 	if f.After != "" && f.Before != "" {
 		return nil, ledger.Errorf(ledger.EINVALID, "give after or before, not both")
 	}
+	if cur := f.After + f.Before; cur != "" {
+		if _, _, err := decodeCursor(cur); err != nil {
+			return nil, err
+		}
+	}
+	return s.public.page(ctx, newPageKey(f), func(ctx context.Context) (*ledger.AckPage, error) {
+		return s.listAcknowledgements(ctx, f)
+	})
+}
+
+// listAcknowledgements reads a page of the list from the database, for a
+// filter that ListAcknowledgements checked.
+func (s *AcknowledgementService) listAcknowledgements(ctx context.Context, f ledger.AckFilter) (*ledger.AckPage, error) {
 	backward := f.Before != ""
 	var (
 		cursorDay time.Time
@@ -73,10 +116,10 @@ func (s *AcknowledgementService) ListAcknowledgements(ctx context.Context, f led
 		hasCursor = true
 	}
 	// Donations and street collections are two keyset queries, each on its
-	// own index ((received_on, id) and (collected_on, id)), merged here: one
-	// query over their union would have to sort the whole list for every page.
-	query := func(sql, dayCol, idCol, fundCol string) ([]ackRow, error) {
-		args := []any{f.Limit + 1}
+	// own index, merged here: one query over their union would have to sort
+	// the whole list for every page.
+	clause := func(dayCol, idCol, fundCol string) (string, []any) {
+		var args []any
 		where := ""
 		if f.Fund != nil {
 			args = append(args, *f.Fund)
@@ -90,18 +133,28 @@ func (s *AcknowledgementService) ListAcknowledgements(ctx context.Context, f led
 			args = append(args, cursorDay, cursorID)
 			where += fmt.Sprintf(` and (%s, %s) %s ($%d, $%d)`, dayCol, idCol, op, len(args)-1, len(args))
 		}
-		return scanAckRows(ctx, s.db.Pool, sql+where+` order by `+order+` limit $1`, args...)
+		return where + ` order by ` + order, args
 	}
-	donations, err := query(`select d.id, d.received_on, f.slug, f.name, d.channel,
-		case when d.ack_show_amount then array[d.amount] end, array[d.currency::text], `+publicFrom+`,
-		case when d.ack_status = 'approved' then d.message else '' end, ''
-		`+acknowledged, "d.received_on", "d.id", "d.fund_id")
-	if err != nil {
-		return nil, fmt.Errorf("list acknowledgements: %w", translate(err))
-	}
-	collections, err := query(`select pc.id, pc.collected_on, f.slug, f.name, 'collection', pc.amounts, pc.currencies, '', '', pc.place
-		from public_collections pc join funds f on f.id = pc.fund_id where true`, "pc.collected_on", "pc.id", "pc.fund_id")
-	if err != nil {
+	// Both in one round trip and one snapshot. Planning these queries costs
+	// more than running them, and PostgreSQL's choice between a custom and
+	// a generic plan keeps planning them anew for every page: generic
+	// plans, made once per connection, are as good (they know the limit).
+	var donations, collections []ackRow
+	b := &pgx.Batch{}
+	b.Queue(`begin isolation level repeatable read read only`)
+	b.Queue(`set local plan_cache_mode = force_generic_plan`)
+	where, args := clause("d.received_on", "d.id", "d.fund_id")
+	b.Queue(fmt.Sprintf(publicDonations, where, f.Limit+1), args...).Query(func(rows pgx.Rows) (err error) {
+		donations, err = scanDonationAcks(rows)
+		return err
+	})
+	where, args = clause("c.collected_on", "c.id", "c.fund_id")
+	b.Queue(fmt.Sprintf(publicCollections, where, f.Limit+1), args...).Query(func(rows pgx.Rows) (err error) {
+		collections, err = scanCollectionAcks(rows)
+		return err
+	})
+	b.Queue(`commit`)
+	if err := s.db.Pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("list acknowledgements: %w", translate(err))
 	}
 	merged := append(donations, collections...)
@@ -215,6 +268,7 @@ func (s *AcknowledgementService) Moderate(ctx context.Context, ids []string, sta
 		uuids[i] = u
 	}
 	tag, err := s.db.Pool.Exec(ctx, `update donations set ack_status = $2 where id = any($1)`, uuids, string(status))
+	s.public.forget() // this process shows the decision at once; others when notified
 	if err != nil {
 		return 0, fmt.Errorf("moderate: %w", translate(err))
 	}
@@ -271,6 +325,7 @@ func (s *AcknowledgementService) ChangeAcknowledgement(ctx context.Context, toke
 	}
 	_, err = s.db.Pool.Exec(ctx, `update donations set ack_display = $2, ack_alias = $3, ack_show_amount = $4, ack_status = $5 where id = $1`,
 		d.ID, string(d.Acknowledgement.Display), d.Acknowledgement.Alias, d.Acknowledgement.ShowAmount, string(status))
+	s.public.forget()
 	if err != nil {
 		return fmt.Errorf("change acknowledgement: %w", translate(err))
 	}
@@ -379,40 +434,69 @@ type ackRow struct {
 	id uuid.UUID
 }
 
-// scanAckRows runs a query whose columns are id, date, fund slug, fund
-// name, channel, amounts, currencies, public name, message, place.
-func scanAckRows(ctx context.Context, q querier, sql string, args ...any) ([]ackRow, error) {
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+// scanDonationAcks reads the rows of publicDonations: id, date, fund slug,
+// fund name, channel, amount (null when not shown), currency, public name,
+// message.
+func scanDonationAcks(rows pgx.Rows) ([]ackRow, error) {
 	var out []ackRow
 	for rows.Next() {
 		var (
 			r       ackRow
-			ch      string
-			amounts []decimal.Decimal
-			curs    []string
+			ch, cur string
+			amount  decimal.NullDecimal
 		)
 		e := &r.e
-		if err := rows.Scan(&r.id, &e.Date, &e.Fund, &e.FundName, &ch, &amounts, &curs, &e.From, &e.Message, &e.Place); err != nil {
+		if err := rows.Scan(&r.id, &e.Date, &e.Fund, &e.FundName, &ch, &amount, &cur, &e.From, &e.Message); err != nil {
 			return nil, err
 		}
 		e.Channel = ledger.Channel(ch)
+		if amount.Valid {
+			c, err := ledger.LookupCurrency(cur)
+			if err != nil {
+				return nil, err
+			}
+			e.Amounts = []ledger.Money{{Amount: amount.Decimal, Currency: c}}
+			e.Amount = &e.Amounts[0]
+		}
+		e.Cursor = encodeCursor(e.Date, r.id)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// scanCollectionAcks reads the rows of publicCollections: id, date, fund
+// slug, fund name, place, currencies, amounts (as text, in the currencies'
+// order).
+func scanCollectionAcks(rows pgx.Rows) ([]ackRow, error) {
+	var out []ackRow
+	for rows.Next() {
+		var (
+			r             ackRow
+			curs, amounts []string
+		)
+		e := &r.e
+		if err := rows.Scan(&r.id, &e.Date, &e.Fund, &e.FundName, &e.Place, &curs, &amounts); err != nil {
+			return nil, err
+		}
+		if len(curs) != len(amounts) {
+			return nil, fmt.Errorf("collection %s: %d currencies, %d amounts", r.id, len(curs), len(amounts))
+		}
+		e.Channel = ledger.ChannelCollection
 		for i, amt := range amounts {
 			c, err := ledger.LookupCurrency(curs[i])
 			if err != nil {
 				return nil, err
 			}
-			e.Amounts = append(e.Amounts, ledger.Money{Amount: amt, Currency: c})
+			a, err := decimal.NewFromString(amt)
+			if err != nil {
+				return nil, fmt.Errorf("collection %s: amount %q: %w", r.id, amt, err)
+			}
+			e.Amounts = append(e.Amounts, ledger.Money{Amount: a, Currency: c})
 		}
 		if len(e.Amounts) > 0 {
 			e.Amount = &e.Amounts[0]
 		}
-		if e.Place != "" {
-			e.From = ledger.CollectionLabel(e.Place, e.Date, e.Amounts)
-		}
+		e.From = ledger.CollectionLabel(e.Place, e.Date, e.Amounts)
 		e.Cursor = encodeCursor(e.Date, r.id)
 		out = append(out, r)
 	}

@@ -2,12 +2,17 @@ package postgres_test
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/fundledger/fundledger/internal/pgtest"
 	"github.com/fundledger/fundledger/internal/postgres"
 	"github.com/fundledger/fundledger/ledger"
+	"github.com/jackc/pgx/v5"
 )
 
 // donors of every consent kind, with personal data that must never reach
@@ -106,13 +111,11 @@ func TestAcknowledgementsShowOnlyWhatWasConsentedAndApproved(t *testing.T) {
 		t.Fatalf("approved list: %+v", after)
 	}
 
-	// A reversed donation leaves the list.
+	// A reversed donation leaves the list, once the reversal is notified.
 	if _, err := b.txs.ReverseTransaction(ctx, ds["org"].TransactionID, &ledger.Transaction{IdempotencyKey: "rev"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := list(); len(got) != 4 {
-		t.Fatalf("%d acknowledgements after a reversal, want 4", len(got))
-	}
+	waitList(t, acks, ledger.AckFilter{}, "4 acknowledgements after a reversal", func(p *ledger.AckPage) bool { return len(p.Entries) == 4 })
 	if _, err := acks.Moderate(ctx, []string{"00000000-0000-0000-0000-000000000000"}, ledger.ModerationApproved); ledger.ErrorCode(err) != ledger.ENOTFOUND {
 		t.Fatalf("moderate a missing donation: %v", err)
 	}
@@ -233,5 +236,313 @@ func TestAcknowledgementChangeAndReceipts(t *testing.T) {
 	b.db.Pool.QueryRow(ctx, `select count(*) filter (where status = 'sent'), count(*) filter (where status = 'failed') from receipts`).Scan(&sent, &failed)
 	if sent != 1 || failed != 1 {
 		t.Fatalf("receipts: %d sent, %d failed", sent, failed)
+	}
+}
+
+// notified bounds the wait for a change made elsewhere (another service,
+// another server, plain SQL) to reach the cache through its notification.
+const notified = 10 * time.Second
+
+func mustList(tb testing.TB, acks *postgres.AcknowledgementService, f ledger.AckFilter) *ledger.AckPage {
+	tb.Helper()
+	p, err := acks.ListAcknowledgements(ctx, f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// waitList reads the list until ok holds of the page, for as long as a
+// notification may take.
+func waitList(tb testing.TB, acks *postgres.AcknowledgementService, f ledger.AckFilter, what string, ok func(*ledger.AckPage) bool) *ledger.AckPage {
+	tb.Helper()
+	deadline := time.Now().Add(notified)
+	for {
+		p := mustList(tb, acks, f)
+		if ok(p) {
+			return p
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("after %s the list still lacks %s: %+v", notified, what, p.Entries)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// waitCached reads the list until the same page comes back twice: the
+// listener listens and the page is served from memory.
+func waitCached(tb testing.TB, acks *postgres.AcknowledgementService, f ledger.AckFilter) *ledger.AckPage {
+	tb.Helper()
+	prev := mustList(tb, acks, f)
+	deadline := time.Now().Add(notified)
+	for {
+		p := mustList(tb, acks, f)
+		if p == prev {
+			return p
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("after %s the list is still read from the database on every request", notified)
+		}
+		prev = p
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func shows(p *ledger.AckPage, s string) bool {
+	for _, e := range p.Entries {
+		if strings.Contains(e.From, s) || strings.Contains(e.Message, s) || strings.Contains(e.FundName, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// The cached list follows every kind of change: made through this service,
+// it shows on the very next request; made elsewhere (another server, another
+// service, SQL), as soon as its notification arrives. Each step starts with
+// the page before the change cached.
+func TestCachedListFollowsEveryChange(t *testing.T) {
+	b := mustBooks(t)
+	here := postgres.NewAcknowledgementService(b.db)
+	elsewhere := postgres.NewAcknowledgementService(b.db) // another server on the same database
+	ds := consentDonations(t, b)
+	rs, err := here.ClaimReceipts(ctx, 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := map[string]string{}
+	for _, r := range rs {
+		tokens[r.DonationID] = r.AckToken
+	}
+	maria := ds["named"]
+	slug := "zhanaozen"
+	all, fund, second := ledger.AckFilter{}, ledger.AckFilter{Fund: &slug}, ledger.AckFilter{Limit: 2}
+	second.After = mustList(t, here, second).Older                                                                  // a deeper page: the third newest and the fourth
+	mariaPage := ledger.AckFilter{Limit: 1, After: mustList(t, here, ledger.AckFilter{Limit: 5}).Entries[3].Cursor} // the oldest: a deep page
+
+	for _, step := range []struct {
+		name   string
+		change func(t *testing.T)
+		here   bool // made through the service that lists: no wait
+		f      ledger.AckFilter
+		want   func(p *ledger.AckPage) bool
+	}{
+		{"approved here", func(t *testing.T) { mustModerate(t, here, maria.ID, ledger.ModerationApproved) }, true, all,
+			func(p *ledger.AckPage) bool { return shows(p, "Maria Schmidt") && shows(p, "Solidarität!") }},
+		{"hidden here", func(t *testing.T) { mustModerate(t, here, maria.ID, ledger.ModerationHidden) }, true, all,
+			func(p *ledger.AckPage) bool { return !shows(p, "Maria") && !shows(p, "Solidarität") }},
+		{"approved elsewhere", func(t *testing.T) { mustModerate(t, elsewhere, maria.ID, ledger.ModerationApproved) }, false, fund,
+			func(p *ledger.AckPage) bool { return shows(p, "Maria Schmidt") }},
+		{"hidden elsewhere", func(t *testing.T) { mustModerate(t, elsewhere, maria.ID, ledger.ModerationHidden) }, false, fund,
+			func(p *ledger.AckPage) bool { return !shows(p, "Maria") }},
+		{"approved in SQL", func(t *testing.T) {
+			mustExec(t, b, `update donations set ack_status = 'approved' where id = $1`, maria.ID)
+		}, false, mariaPage,
+			func(p *ledger.AckPage) bool { return shows(p, "Maria Schmidt") }},
+		{"the donor turns anonymous here", func(t *testing.T) {
+			if err := here.ChangeAcknowledgement(ctx, tokens[maria.ID], ledger.Acknowledgement{Display: ledger.AckAnonymous}); err != nil {
+				t.Fatal(err)
+			}
+		}, true, mariaPage, func(p *ledger.AckPage) bool { return len(p.Entries) == 1 && p.Entries[0].From == "" }},
+		{"the donor asks for an alias elsewhere, approved in SQL", func(t *testing.T) {
+			if err := elsewhere.ChangeAcknowledgement(ctx, tokens[maria.ID], ledger.Acknowledgement{Display: ledger.AckAlias, Alias: "M. from Kiel"}); err != nil {
+				t.Fatal(err)
+			}
+			mustExec(t, b, `update donations set ack_status = 'approved' where id = $1`, maria.ID)
+		}, false, mariaPage, func(p *ledger.AckPage) bool { return shows(p, "M. from Kiel") }},
+		{"the donor turns anonymous elsewhere", func(t *testing.T) {
+			if err := elsewhere.ChangeAcknowledgement(ctx, tokens[maria.ID], ledger.Acknowledgement{Display: ledger.AckAnonymous}); err != nil {
+				t.Fatal(err)
+			}
+		}, false, mariaPage, func(p *ledger.AckPage) bool { return !shows(p, "Kiel") }},
+		{"a new donation", func(t *testing.T) { b.mustDonation(t, "new", "77", "EUR", ledger.ChannelCash) }, false, all,
+			func(p *ledger.AckPage) bool { return len(p.Entries) == 6 }},
+		{"a street collection", func(t *testing.T) { b.mustCollection(t, "street") }, false, fund,
+			func(p *ledger.AckPage) bool { return shows(p, "Street collection, Hamburg") }},
+		{"a reversal", func(t *testing.T) {
+			if _, err := b.txs.ReverseTransaction(ctx, ds["alias"].TransactionID, &ledger.Transaction{IdempotencyKey: "rev-alias"}); err != nil {
+				t.Fatal(err)
+			}
+		}, false, second, func(p *ledger.AckPage) bool {
+			for _, e := range p.Entries {
+				if e.Date.Equal(ds["alias"].ReceivedOn) {
+					return false
+				}
+			}
+			return true
+		}},
+		{"a fund renamed in SQL", func(t *testing.T) {
+			mustExec(t, b, `update funds set name = 'Families of Zhanaozen' where slug = 'zhanaozen'`)
+		}, false, all,
+			func(p *ledger.AckPage) bool { return shows(p, "Families of Zhanaozen") }},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			before := waitCached(t, here, step.f)
+			if step.want(before) {
+				t.Fatalf("the page shows the change before it was made: %+v", before.Entries)
+			}
+			step.change(t)
+			if step.here {
+				if p := mustList(t, here, step.f); !step.want(p) {
+					t.Fatalf("the next request after the change does not show it: %+v", p.Entries)
+				}
+				return
+			}
+			waitList(t, here, step.f, step.name, step.want)
+		})
+	}
+}
+
+func mustModerate(tb testing.TB, acks *postgres.AcknowledgementService, id string, status ledger.ModerationStatus) {
+	tb.Helper()
+	if _, err := acks.Moderate(ctx, []string{id}, status); err != nil {
+		tb.Fatalf("moderate %s: %v", status, err)
+	}
+}
+
+func mustExec(tb testing.TB, b *books, sql string, args ...any) {
+	tb.Helper()
+	if _, err := b.db.Pool.Exec(ctx, sql, args...); err != nil {
+		tb.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// Once a name is hidden, no request that begins afterwards shows it, however
+// many requests were reading the list, from memory or from the database,
+// while it was hidden. Hidden here: from the next request on; hidden
+// elsewhere: from the first request that shows it hidden on.
+func TestCachedListNeverShowsAHiddenName(t *testing.T) {
+	for _, where := range []string{"here", "elsewhere"} {
+		t.Run(where, func(t *testing.T) {
+			b := mustBooks(t)
+			acks := postgres.NewAcknowledgementService(b.db)
+			moderator := acks
+			if where == "elsewhere" {
+				moderator = postgres.NewAcknowledgementService(b.db)
+			}
+			maria := consentDonations(t, b)["named"]
+			mustModerate(t, acks, maria.ID, ledger.ModerationApproved)
+			if p := waitCached(t, acks, ledger.AckFilter{}); !shows(p, "Maria Schmidt") {
+				t.Fatalf("approved, not shown: %+v", p.Entries)
+			}
+			var hidden atomic.Bool // set once a request may no longer show the name
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			var reads, stale atomic.Int64
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						mustHide := hidden.Load()
+						p, err := acks.ListAcknowledgements(ctx, ledger.AckFilter{})
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						reads.Add(1)
+						if shows(p, "Maria") {
+							if mustHide {
+								stale.Add(1)
+							}
+						} else if where == "elsewhere" {
+							hidden.Store(true) // the notification arrived: never again
+						}
+					}
+				}()
+			}
+			for reads.Load() < 50 {
+				runtime.Gosched()
+			}
+			mustModerate(t, moderator, maria.ID, ledger.ModerationHidden)
+			if where == "here" {
+				hidden.Store(true)
+			}
+			deadline := time.Now().Add(notified)
+			for !hidden.Load() && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			at := reads.Load()
+			for reads.Load() < at+200 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			close(stop)
+			wg.Wait()
+			if !hidden.Load() {
+				t.Fatalf("after %s the hidden name is still shown", notified)
+			}
+			if n := stale.Load(); n > 0 {
+				t.Fatalf("%d of %d requests that began after the name was hidden showed it", n, reads.Load())
+			}
+		})
+	}
+}
+
+// A change made while the listener's connection is down is not notified to
+// it: the cache serves nothing until it listens again, and then starts empty.
+func TestCachedListAfterTheListenerLostItsConnection(t *testing.T) {
+	b := mustBooks(t)
+	acks := postgres.NewAcknowledgementService(b.db)
+	maria := consentDonations(t, b)["named"]
+	if p := waitCached(t, acks, ledger.AckFilter{}); shows(p, "Maria") {
+		t.Fatalf("shown before approval: %+v", p.Entries)
+	}
+	var killed bool
+	if err := b.db.Pool.QueryRow(ctx, `select bool_or(pg_terminate_backend(pid)) from pg_stat_activity
+		where datname = current_database() and application_name = $1`, postgres.PublicListener).Scan(&killed); err != nil || !killed {
+		t.Fatalf("terminate the listener: %v %v", killed, err)
+	}
+	mustExec(t, b, `update donations set ack_status = 'approved' where id = $1`, maria.ID)
+	waitList(t, acks, ledger.AckFilter{}, "the name approved while the listener was down", func(p *ledger.AckPage) bool { return shows(p, "Maria Schmidt") })
+	waitCached(t, acks, ledger.AckFilter{}) // it listens again
+	mustExec(t, b, `update donations set ack_status = 'hidden' where id = $1`, maria.ID)
+	waitList(t, acks, ledger.AckFilter{}, "the name hidden after the listener came back", func(p *ledger.AckPage) bool { return !shows(p, "Maria") })
+}
+
+// The listener needs no one to stop it: it ends with the pool.
+func TestPublicListenerEndsWithThePool(t *testing.T) {
+	db := pgtest.NewDB(t)
+	conn, err := pgx.Connect(ctx, db.Pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	listeners := func() (n int) {
+		if err := conn.QueryRow(ctx, `select count(*) from pg_stat_activity where datname = current_database() and application_name = $1`,
+			postgres.PublicListener).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	acks := postgres.NewAcknowledgementService(db)
+	acks.SetPublicListWake(10 * time.Millisecond)
+	waitCached(t, acks, ledger.AckFilter{})
+	if n := listeners(); n != 1 {
+		t.Fatalf("%d listeners, want 1", n)
+	}
+	// It still hears a change after checking its connection many times.
+	time.Sleep(50 * time.Millisecond)
+	if _, err := db.Pool.Exec(ctx, `select pg_notify('fundledger_public_list', '')`); err != nil {
+		t.Fatal(err)
+	}
+	first := mustList(t, acks, ledger.AckFilter{})
+	deadline := time.Now().Add(notified)
+	for mustList(t, acks, ledger.AckFilter{}) == first {
+		if time.Now().After(deadline) {
+			t.Fatal("the listener no longer hears notifications")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	db.Close()
+	for listeners() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the listener outlived its pool")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
