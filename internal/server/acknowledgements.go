@@ -2,9 +2,12 @@ package server
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fundledger/fundledger/ledger"
@@ -58,12 +61,65 @@ func (s *Server) handleAckList(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out := make([]ackJSON, len(pg.Entries))
-	for i, e := range pg.Entries {
-		out[i] = newAckJSON(e)
+	body, err := ackBodies.body(pg)
+	if err != nil {
+		writeError(c, err)
+		return
 	}
 	c.Header("Cache-Control", "public, max-age=30")
-	c.JSON(http.StatusOK, gin.H{"acknowledgements": out, "older": pg.Older, "newer": pg.Newer})
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// ackListJSON is a page of the list; its fields are in the order gin.H
+// wrote them in before.
+type ackListJSON struct {
+	Acknowledgements []ackJSON `json:"acknowledgements"`
+	Newer            string    `json:"newer"`
+	Older            string    `json:"older"`
+}
+
+// ackBodies remembers the JSON of the pages of the list that were asked for
+// lately, by the page's identity: the acknowledgement service hands out the
+// same page, unchanged, for as long as nothing changed the list (it may not
+// modify a page it returned), and a new one after any change. A body is thus
+// never staler than the page it was made from, and an uncached service
+// merely misses. Bounded by count and bytes; when full it starts afresh.
+var ackBodies = &pageBodies{max: 2048, maxBytes: 8 << 20, bodies: map[*ledger.AckPage][]byte{}}
+
+type pageBodies struct {
+	max, maxBytes int
+
+	mu     sync.Mutex
+	bodies map[*ledger.AckPage][]byte // holding the page keeps its address from being reused
+	bytes  int
+}
+
+func (m *pageBodies) body(pg *ledger.AckPage) ([]byte, error) {
+	m.mu.Lock()
+	b, ok := m.bodies[pg]
+	m.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	out := ackListJSON{Acknowledgements: make([]ackJSON, len(pg.Entries)), Newer: pg.Newer, Older: pg.Older}
+	for i, e := range pg.Entries {
+		out.Acknowledgements[i] = newAckJSON(e)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("acknowledgements json: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.bodies) >= m.max || m.bytes+len(b) > m.maxBytes {
+		clear(m.bodies)
+		m.bytes = 0
+	}
+	if len(b) <= m.maxBytes {
+		m.bodies[pg] = b
+		m.bytes += len(b)
+	}
+	return b, nil
 }
 
 // csvSafe keeps a donor-written value from being run as a formula by a
