@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,6 +68,7 @@ func (s *Server) handleAckList(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=30")
+	c.Header("Content-Length", strconv.Itoa(len(body))) // written whole, not in chunks
 	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
