@@ -260,20 +260,39 @@ func (p *publicList) session() error {
 		return err
 	}
 	p.reset(true)
+
+	// The pool is watched beside, so that a busy pool never holds up a
+	// notification.
+	open, closed := context.WithCancel(context.Background())
+	defer closed()
+	go func() {
+		t := time.NewTicker(p.wake)
+		defer t.Stop()
+		for {
+			select {
+			case <-open.Done():
+				return
+			case <-t.C:
+				if p.poolClosed() {
+					closed()
+					return
+				}
+			}
+		}
+	}()
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), p.wake)
+		ctx, cancel := context.WithTimeout(open, p.wake)
 		_, err := conn.WaitForNotification(ctx)
 		cancel()
 		switch {
 		case err == nil:
 			p.forget()
+		case open.Err() != nil:
+			return errPoolClosed
 		case pgconn.Timeout(err) && !conn.IsClosed():
 			// Nothing changed for a while. A silently broken connection
 			// would keep the cache forever: check that it answers.
-			if p.poolClosed() {
-				return errPoolClosed
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), p.wake)
+			ctx, cancel := context.WithTimeout(open, p.wake)
 			err := conn.Ping(ctx)
 			cancel()
 			if err != nil {
