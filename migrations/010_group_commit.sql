@@ -11,10 +11,20 @@
 -- * postings may only be added to a transaction written in the same
 --   database transaction (not to one already committed, nor from inside a
 --   savepoint);
+-- * every posting names an existing transaction, account, fund and
+--   currency, none of which can be deleted or renamed while postings name it;
 -- * no amount carries more decimals than its currency allows;
 -- * at commit, every new transaction has postings.
 
 drop trigger postings_balanced on postings;
+-- The four foreign keys of postings checked each row with a query of its
+-- own; the statement's check below looks them up once for all its rows, and
+-- the rows postings name can no longer be deleted or renamed (trigger below).
+alter table postings
+    drop constraint postings_transaction_id_fkey,
+    drop constraint postings_account_fkey,
+    drop constraint postings_fund_id_fkey,
+    drop constraint postings_currency_fkey;
 drop trigger transactions_balanced on transactions;
 drop trigger postings_scale on postings;
 
@@ -22,24 +32,38 @@ create function check_postings_statement() returns trigger language plpgsql
 set jit = off -- compiling would cost far more than these index lookups
 as $$
 declare
-    ids uuid[];
-    bad text;
+    ids          uuid[];
+    found        int;
+    bad          text;
+    refs_missing boolean;
 begin
-    select string_agg(format('posting amount %s has more decimal places than %s allows (%s)', n.amount, n.currency, c.exponent), '; ')
-        into bad
-        from new_postings n join currencies c on c.code = n.currency
-        where n.amount <> round(n.amount, c.exponent);
+    select string_agg(case
+            when a.code is null then format('posting names account %s, which does not exist', n.account)
+            when f.id is null then format('posting names fund %s, which does not exist', n.fund_id)
+            when c.code is null then format('posting names currency %s, which does not exist', n.currency)
+            else format('posting amount %s has more decimal places than %s allows (%s)', n.amount, n.currency, c.exponent) end, '; '),
+        bool_or(a.code is null or f.id is null or c.code is null)
+        into bad, refs_missing
+        from new_postings n
+        left join accounts a on a.code = n.account
+        left join funds f on f.id = n.fund_id
+        left join currencies c on c.code = n.currency
+        where a.code is null or f.id is null or c.code is null or n.amount <> round(n.amount, c.exponent);
     if bad is not null then
-        raise exception '%', bad using errcode = 'check_violation';
+        raise exception '%', bad using errcode = case when refs_missing then 'foreign_key_violation' else 'check_violation' end;
     end if;
 
     -- Looked up by = any(ids), which the planner answers from the primary
     -- keys: it cannot size a transition table and would scan whole tables.
     ids := array(select distinct transaction_id from new_postings);
-    select string_agg(format('transaction %s was committed earlier; its postings cannot change', t.id), '; ')
-        into bad
+    select count(*), string_agg(format('transaction %s was committed earlier; its postings cannot change', t.id), '; ')
+            filter (where t.xmin <> pg_current_xact_id()::xid)
+        into found, bad
         from transactions t
-        where t.id = any(ids) and t.xmin <> pg_current_xact_id()::xid;
+        where t.id = any(ids);
+    if found <> cardinality(ids) then
+        raise exception 'a posting names a transaction that does not exist' using errcode = 'foreign_key_violation';
+    end if;
     if bad is not null then
         raise exception '%', bad using errcode = 'restrict_violation';
     end if;
@@ -77,3 +101,39 @@ end $$;
 
 create constraint trigger transactions_have_postings after insert on transactions
     deferrable initially deferred for each row execute function check_transaction_has_postings();
+
+-- What the foreign keys of postings also did: an account, a fund or a
+-- currency that postings name stays.
+create function keep_posted_references() returns trigger language plpgsql as $$
+declare
+    used boolean := false;
+begin
+    -- Each table in its own branch: plpgsql resolves old.code only where
+    -- the row has one.
+    if tg_table_name = 'funds' then
+        if tg_op = 'DELETE' or old.id <> new.id then
+            used := exists (select 1 from postings where fund_id = old.id);
+        end if;
+    elsif tg_table_name = 'accounts' then
+        if tg_op = 'DELETE' or old.code <> new.code then
+            used := exists (select 1 from postings where account = old.code);
+        end if;
+    elsif tg_op = 'DELETE' or old.code <> new.code then
+        used := exists (select 1 from postings where currency = old.code);
+    end if;
+    if used then
+        raise exception '% on %: postings name this row; it cannot be deleted or renamed', tg_op, tg_table_name
+            using errcode = 'foreign_key_violation';
+    end if;
+    if tg_op = 'DELETE' then
+        return old;
+    end if;
+    return new;
+end $$;
+
+create trigger accounts_kept before delete or update on accounts
+    for each row execute function keep_posted_references();
+create trigger funds_kept before delete or update on funds
+    for each row execute function keep_posted_references();
+create trigger currencies_kept before delete or update on currencies
+    for each row execute function keep_posted_references();

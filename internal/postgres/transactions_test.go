@@ -219,6 +219,19 @@ func TestDatabaseDefendsTheBooks(t *testing.T) {
 		{"postings in two statements", []string{insertTx,
 			`insert into postings values ('11111111-1111-1111-1111-111111111111', 0, 'assets:cash', $1, 'EUR', 10)`,
 			`insert into postings values ('11111111-1111-1111-1111-111111111111', 1, 'income:donations:cash', $1, 'EUR', -10)`}, "23514"},
+		{"a posting on an unknown account", []string{insertTx,
+			`insert into postings values ('11111111-1111-1111-1111-111111111111', 0, 'assets:nowhere', $1, 'EUR', 10),
+				('11111111-1111-1111-1111-111111111111', 1, 'income:donations:cash', $1, 'EUR', -10)`}, "23503"},
+		{"a posting in an unknown fund", []string{insertTx,
+			`insert into postings values ('11111111-1111-1111-1111-111111111111', 0, 'assets:cash', $1 + 1000, 'EUR', 10),
+				('11111111-1111-1111-1111-111111111111', 1, 'income:donations:cash', $1, 'EUR', -10)`}, "23503"},
+		{"postings of no transaction", []string{`insert into postings values
+			('33333333-1111-1111-1111-111111111111', 0, 'assets:cash', $1, 'EUR', 10), ('33333333-1111-1111-1111-111111111111', 1, 'income:donations:cash', $1, 'EUR', -10)`}, "23503"},
+		// Without their balance rows, only the postings hold these rows.
+		{"delete an account postings name", []string{`delete from balances where account = 'assets:cash' and $1 > 0`,
+			`delete from accounts where code = 'assets:cash'`}, "23503"},
+		{"rename an account postings name", []string{`delete from balances where account = 'assets:cash' and $1 > 0`,
+			`update accounts set code = 'assets:kassa' where code = 'assets:cash'`}, "23503"},
 		{"postings added to a committed transaction", []string{`insert into postings values
 			('` + d.TransactionID + `', 2, 'assets:cash', $1, 'EUR', 1), ('` + d.TransactionID + `', 3, 'income:donations:cash', $1, 'EUR', -1)`}, "23001"},
 		{"too many decimals", []string{insertTx,
