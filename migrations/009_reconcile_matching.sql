@@ -7,3 +7,9 @@
 -- Without this index each payout candidate costs a scan of all transactions.
 create index transactions_payout_arrival on transactions ((metadata->>'payout_transaction'))
     where metadata ? 'payout_transaction';
+
+-- A bank account's postings are all in its currency. Taking account and
+-- currency for independent, the planner underestimates the postings the
+-- candidate search reads (by the number of currencies in use) and looks
+-- their transactions up one by one instead of joining them in one pass.
+create statistics postings_account_currency (dependencies) on account, currency from postings;

@@ -18,11 +18,12 @@ import (
 // effective date may be for a candidate.
 const matchWindow = 10
 
-// payoutWindow is how many days after a Stripe payout was paid it may
-// arrive at the bank.
+// payoutWindow is how many days before a Stripe payout's own date the bank
+// may book its arrival (after it, matchWindow applies).
 const payoutWindow = 3
 
-// line is a stored statement line with what matching needs.
+// line is a statement line with what matching needs: a stored one, or a new
+// one (id 0, in set) that is stored once it is settled.
 type line struct {
 	id                              int64
 	account, ref, currency          string
@@ -31,6 +32,7 @@ type line struct {
 	e2e, remittance, bankRef, party string
 	status                          ledger.LineStatus
 	locked                          bool
+	in                              *ledger.StatementLine // a new line as the bank sent it, until it is stored
 }
 
 // lineColumns are the columns of statement_lines scanMatchLine reads, in order.
@@ -61,74 +63,74 @@ type candidate struct {
 	payout bool
 }
 
-// candidatesSQL finds, for every line in $1 (all of account $2 and currency
-// $3), the transactions that may book it: on the same bank account, for the
-// same amount in the same currency, effective within the window, not
-// matched yet, not reversed. For credits, also Stripe payouts still in
-// transit for that amount, paid at most matchWindow days before the line
-// and payoutWindow days after it.
+// candidatesSQL finds, for each line n (booked on $1[n] for $2[n]; all
+// lines of account $3 and currency $4), the transactions that may book it:
+// on the same bank account, for the same amount in the same currency,
+// effective within $5 days, not matched yet, not reversed. For credits,
+// also Stripe payouts still in transit for that amount, paid at most $5
+// days before the line and $6 days after it.
 //
 // The amount a transaction moves on the account is the sum of its postings
-// there, so the sums are taken once, over the days some line's window
-// covers, and joined to the lines on the amount.
+// there: the sums are taken once, over the days some line's window covers,
+// and joined to the lines on the amount.
 const candidatesSQL = `with l as (
-	select id, booking_date, amount from statement_lines where id = any($1::bigint[])
+	select n, booking_date, amount from unnest($1::date[], $2::numeric[]) with ordinality as l(booking_date, amount, n)
 ), days as (
-	select distinct l.day + d as day from (select distinct booking_date as day from l) l, generate_series(-$4::int, $4::int) d
+	select distinct l.day + d as day from (select distinct booking_date as day from l) l, generate_series(-$5::int, $5::int) d
 )
-select l.id, b.id::text, b.effective_date, b.description, b.metadata::text, false
+select l.n, b.id::text, b.effective_date, b.description, b.metadata::text, false
 from (select t.id, t.effective_date, t.description, t.metadata, sum(p.amount) as amount
 	from postings p join transactions t on t.id = p.transaction_id
-	where p.account = $2 and p.currency = $3 and t.effective_date in (select day from days) and t.reversal_of is null
+	where p.account = $3 and p.currency = $4 and t.effective_date in (select day from days) and t.reversal_of is null
 	group by t.id) b
-join l on l.amount = b.amount and b.effective_date between l.booking_date - $4::int and l.booking_date + $4::int
+join l on l.amount = b.amount and b.effective_date between l.booking_date - $5::int and l.booking_date + $5::int
 where not exists (select 1 from transactions r where r.reversal_of = b.id)
 and not exists (select 1 from statement_lines sl where sl.transaction_id = b.id)
 union all
-select l.id, b.id::text, b.effective_date, b.description, b.metadata::text, true
+select l.n, b.id::text, b.effective_date, b.description, b.metadata::text, true
 from (select t.id, t.effective_date, t.description, t.metadata, sum(p.amount) as amount
 	from postings p join transactions t on t.id = p.transaction_id
-	where p.account = 'assets:bank_in_transit' and p.currency = $3 and t.metadata ? 'stripe_payout'
+	where p.account = 'assets:bank_in_transit' and p.currency = $4 and t.metadata ? 'stripe_payout'
 	and t.effective_date in (select day from days) and t.reversal_of is null
 	group by t.id) b
-join l on l.amount = b.amount and b.effective_date between l.booking_date - $4::int and l.booking_date + $5::int
+join l on l.amount = b.amount and b.effective_date between l.booking_date - $5::int and l.booking_date + $6::int
 where l.amount > 0 and not exists (select 1 from transactions r where r.reversal_of = b.id)
 and not exists (select 1 from transactions x where x.metadata ? 'payout_transaction' and x.metadata->>'payout_transaction' = b.id::text)`
 
 // candidatesOf returns the candidates of each of lines, which share one
 // account and currency, best first: a reference of ours in the bank's
 // remittance information, end-to-end id or reference raises the score.
-func candidatesOf(ctx context.Context, tx pgx.Tx, lines []*line) (map[int64][]candidate, error) {
-	out := map[int64][]candidate{}
+func candidatesOf(ctx context.Context, tx pgx.Tx, lines []*line) ([][]candidate, error) {
+	out := make([][]candidate, len(lines))
 	if len(lines) == 0 {
 		return out, nil
 	}
-	byID := make(map[int64]*line, len(lines))
-	ids := make([]int64, len(lines))
+	dates := make([]time.Time, len(lines))
+	amounts := make([]decimal.Decimal, len(lines))
 	for i, l := range lines {
 		if l.account != lines[0].account || l.currency != lines[0].currency {
 			return nil, fmt.Errorf("candidates of lines of %s %s and %s %s together", lines[0].account, lines[0].currency, l.account, l.currency)
 		}
-		byID[l.id], ids[i] = l, l.id
+		dates[i], amounts[i] = l.date, l.amount
 	}
 	cur, err := ledger.LookupCurrency(lines[0].currency)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.Query(ctx, candidatesSQL, ids, lines[0].account, lines[0].currency, matchWindow, payoutWindow)
+	rows, err := tx.Query(ctx, candidatesSQL, dates, amounts, lines[0].account, lines[0].currency, matchWindow, payoutWindow)
 	if err != nil {
 		return nil, err
 	}
 	var (
-		lineID int64
-		c      candidate
-		meta   string
+		n    int
+		c    candidate
+		meta string
 	)
-	_, err = pgx.ForEachRow(rows, []any{&lineID, &c.TransactionID, &c.Date, &c.Description, &meta, &c.payout}, func() error {
-		l := byID[lineID]
+	_, err = pgx.ForEachRow(rows, []any{&n, &c.TransactionID, &c.Date, &c.Description, &meta, &c.payout}, func() error {
+		l := lines[n-1]
 		c.Amount = ledger.Money{Amount: l.amount, Currency: cur}
 		c.Score, c.Reason = score(l, c.Date, meta, c.payout)
-		out[lineID] = append(out[lineID], c)
+		out[n-1] = append(out[n-1], c)
 		return nil
 	})
 	if err != nil {
@@ -185,79 +187,74 @@ func references(metaJSON string) []string {
 	return out
 }
 
-// matched counts what matchLines did.
-type matched struct{ auto, proposed int }
+// outcome is what matching decided for a line: the transaction it is
+// matched to, or else the candidates a person chooses from, if any.
+type outcome struct {
+	txID       string
+	candidates []candidate
+}
 
-// matchLines settles lines, which are unmatched and share one account and
-// currency, in their order, as if one after the other: with auto, a line
-// with a single candidate (or with only one that quotes our reference) is
-// matched to it at once, and the transaction is no longer a candidate for
-// the lines after it; otherwise the candidates are kept for a person to
-// choose from. The candidates of all lines are found together, and the
-// lines are written with one statement per outcome.
-func (s *ReconciliationService) matchLines(ctx context.Context, tx pgx.Tx, lines []*line, by string, auto bool) (matched, error) {
-	var n matched
+// settle decides the outcome of each of lines, which are unmatched and share
+// one account and currency, in their order, as if one after the other: with
+// auto, a line with a single candidate (or with only one that quotes our
+// reference) is matched to it at once, and that transaction is no longer a
+// candidate for the lines after it; otherwise the candidates are kept for a
+// person to choose from. The candidates of all lines are found together. A
+// Stripe payout matched at once has its arrival at the bank booked here, and
+// the line is matched to the arrival.
+func (s *ReconciliationService) settle(ctx context.Context, tx pgx.Tx, lines []*line, auto bool) ([]outcome, error) {
 	all, err := candidatesOf(ctx, tx, lines)
 	if err != nil {
-		return n, err
+		return nil, err
 	}
-	var (
-		taken               = map[string]bool{} // matched by an earlier line
-		matchLine, propLine []int64
-		matchTx             []string
-		cLine               []int64
-		cTx, cReason        []string
-		cScore              []int32
-	)
-	for _, l := range lines {
+	outs := make([]outcome, len(lines))
+	taken := map[string]bool{} // matched to an earlier line
+	for i, l := range lines {
 		var cs []candidate
-		for _, c := range all[l.id] {
+		for _, c := range all[i] {
 			if !taken[c.TransactionID] {
 				cs = append(cs, c)
 			}
 		}
-		switch {
-		case len(cs) == 0:
-			continue
-		case auto && (len(cs) == 1 || cs[0].Score >= 100 && cs[1].Score < 100):
+		if auto && len(cs) > 0 && (len(cs) == 1 || cs[0].Score >= 100 && cs[1].Score < 100) {
 			txID := cs[0].TransactionID
 			taken[txID] = true
 			if cs[0].payout {
 				if txID, err = s.payoutTransfer(ctx, tx, l, txID); err != nil {
-					return n, err
+					return nil, err
 				}
 			}
-			matchLine, matchTx = append(matchLine, l.id), append(matchTx, txID)
+			outs[i].txID = txID
 			continue
 		}
-		propLine = append(propLine, l.id)
-		for _, c := range cs {
-			cLine, cTx, cScore, cReason = append(cLine, l.id), append(cTx, c.TransactionID), append(cScore, int32(c.Score)), append(cReason, c.Reason)
+		outs[i].candidates = cs
+	}
+	return outs, nil
+}
+
+// insertCandidates stores the candidates of the stored lines that outs
+// leaves for a person to choose from.
+func insertCandidates(ctx context.Context, tx pgx.Tx, lines []*line, outs []outcome) error {
+	var (
+		lineIDs        []int64
+		txIDs, reasons []string
+		scores         []int32
+	)
+	for i, l := range lines {
+		if outs[i].txID != "" {
+			continue
+		}
+		for _, c := range outs[i].candidates {
+			lineIDs, txIDs, scores, reasons = append(lineIDs, l.id), append(txIDs, c.TransactionID), append(scores, int32(c.Score)), append(reasons, c.Reason)
 		}
 	}
-	if len(matchLine) > 0 {
-		_, err := tx.Exec(ctx, `update statement_lines sl set status = 'matched', transaction_id = m.transaction_id, matched_by = $3, matched_at = $4
-			from unnest($1::bigint[], $2::uuid[]) m(id, transaction_id) where sl.id = m.id`,
-			matchLine, matchTx, by+" (automatic)", s.db.now())
-		if isUnique(err, "statement_lines_transaction_id_key") {
-			return n, ledger.Errorf(ledger.ECONFLICT, "a transaction these lines match was matched to another line at the same time; try again")
-		}
-		if err != nil {
-			return n, err
-		}
+	if len(lineIDs) == 0 {
+		return nil
 	}
-	if len(propLine) > 0 {
-		if _, err := tx.Exec(ctx, `insert into line_candidates (line_id, transaction_id, score, reason)
-			select * from unnest($1::bigint[], $2::uuid[], $3::int[], $4::text[]) on conflict do nothing`,
-			cLine, cTx, cScore, cReason); err != nil {
-			return n, err
-		}
-		if _, err := tx.Exec(ctx, `update statement_lines set status = 'proposed' where id = any($1)`, propLine); err != nil {
-			return n, err
-		}
-	}
-	n.auto, n.proposed = len(matchLine), len(propLine)
-	return n, nil
+	_, err := tx.Exec(ctx, `insert into line_candidates (line_id, transaction_id, score, reason)
+		select * from unnest($1::bigint[], $2::uuid[], $3::int[], $4::text[]) on conflict do nothing`,
+		lineIDs, txIDs, scores, reasons)
+	return err
 }
 
 // confirm ties line l to transaction txID, which must be one of its
@@ -274,9 +271,9 @@ func (s *ReconciliationService) confirm(ctx context.Context, tx pgx.Tx, l *line,
 		return err
 	}
 	var chosen *candidate
-	for i, c := range all[l.id] {
+	for i, c := range all[0] {
 		if c.TransactionID == txID {
-			chosen = &all[l.id][i]
+			chosen = &all[0][i]
 		}
 	}
 	if chosen == nil {

@@ -87,20 +87,33 @@ func (s *ReconciliationService) ImportStatement(ctx context.Context, account str
 		default:
 			res.Statements++
 		}
-		fresh, err := insertLines(ctx, tx, stmtID, account, st)
+		lines, err := newLines(ctx, tx, account, st)
 		if err != nil {
 			return err
 		}
-		for _, l := range fresh {
+		for _, l := range lines {
 			if through != nil && !l.date.After(*through) {
 				return ledger.Errorf(ledger.ECONFLICT, "line %s is dated %s, inside the period reconciled through %s; a reconciled period takes no new lines",
 					l.ref, l.date.Format(time.DateOnly), through.Format(time.DateOnly))
 			}
 		}
-		res.Lines, res.Duplicates = len(fresh), len(st.Lines)-len(fresh)
-		n, err := s.matchLines(ctx, tx, fresh, by, true)
-		res.AutoMatched, res.Proposed = n.auto, n.proposed
-		return err
+		outs, err := s.settle(ctx, tx, lines, true)
+		if err != nil {
+			return err
+		}
+		if err := s.insertLines(ctx, tx, stmtID, lines, outs, by+" (automatic)"); err != nil {
+			return err
+		}
+		res.Lines, res.Duplicates = len(lines), len(st.Lines)-len(lines)
+		for _, o := range outs {
+			switch {
+			case o.txID != "":
+				res.AutoMatched++
+			case len(o.candidates) > 0:
+				res.Proposed++
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("import statement %s: %w", st.ID, translate(err))
@@ -108,50 +121,116 @@ func (s *ReconciliationService) ImportStatement(ctx context.Context, account str
 	return res, nil
 }
 
-// insertLines stores the lines of st that are new, with one statement, and
-// returns them in the statement's order. A line whose key is stored already
-// (imported before, or twice in st) is left out.
-func insertLines(ctx context.Context, tx pgx.Tx, stmtID int64, account string, st *ledger.BankStatement) ([]*line, error) {
-	n := len(st.Lines)
-	var (
-		refs, e2e, remittance, party, partyAccount, bankRef, raw = make([]string, n), make([]string, n), make([]string, n),
-			make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		booking   = make([]time.Time, n)
-		valueDate = make([]*time.Time, n)
-		amounts   = make([]decimal.Decimal, n)
-		reversals = make([]bool, n)
-		position  = make(map[string]int, n)
-	)
+// newLines returns the lines of st that are not stored yet, in the
+// statement's order. A line whose key is stored already (imported before),
+// or that repeats the key of a line before it in st, is left out.
+func newLines(ctx context.Context, tx pgx.Tx, account string, st *ledger.BankStatement) ([]*line, error) {
+	refs := make([]string, len(st.Lines))
 	for i := range st.Lines {
-		l := &st.Lines[i]
-		refs[i], booking[i], amounts[i], reversals[i] = l.Ref, l.BookingDate, l.Amount, l.Reversal
-		e2e[i], remittance[i], party[i], partyAccount[i], bankRef[i], raw[i] = l.EndToEndID, l.Remittance, l.Counterparty, l.CounterpartyAccount, l.BankRef, l.Raw
-		if !l.ValueDate.IsZero() {
-			valueDate[i] = &l.ValueDate
-		}
-		if _, ok := position[l.Ref]; !ok {
-			position[l.Ref] = i
-		}
+		refs[i] = st.Lines[i].Ref
 	}
-	rows, err := tx.Query(ctx, `insert into statement_lines (statement_id, account, ref, booking_date, value_date, amount, currency, reversal,
-			end_to_end_id, remittance, counterparty, counterparty_account, bank_ref, raw)
-		select $1, $2, l.ref, l.booking_date, l.value_date, l.amount, $3, l.reversal,
-			l.end_to_end_id, l.remittance, l.counterparty, l.counterparty_account, l.bank_ref, l.raw
-		from unnest($4::text[], $5::date[], $6::date[], $7::numeric[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-			with ordinality as l(ref, booking_date, value_date, amount, reversal, end_to_end_id, remittance, counterparty, counterparty_account, bank_ref, raw, n)
+	rows, err := tx.Query(ctx, `select ref from statement_lines where account = $1 and ref = any($2)`, account, refs)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(refs))
+	for _, ref := range stored {
+		seen[ref] = true
+	}
+	var out []*line
+	for i := range st.Lines {
+		sl := &st.Lines[i]
+		if seen[sl.Ref] {
+			continue
+		}
+		seen[sl.Ref] = true
+		y, m, d := sl.BookingDate.Date()
+		out = append(out, &line{
+			account: account, ref: sl.Ref, currency: st.Currency.Code, date: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), amount: sl.Amount,
+			e2e: sl.EndToEndID, remittance: sl.Remittance, bankRef: sl.BankRef, party: sl.Counterparty, status: ledger.LineUnmatched, in: sl,
+		})
+	}
+	return out, nil
+}
+
+// insertLines stores new lines, settled as outs says, with one statement,
+// and then their candidates. by names who matched a line that is matched.
+// If a line's key was stored by a concurrent import meanwhile, it asks for
+// the whole import to run again, which then finds that line a duplicate.
+func (s *ReconciliationService) insertLines(ctx context.Context, tx pgx.Tx, stmtID int64, lines []*line, outs []outcome, by string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	var (
+		refs, e2e, remittance, party, partyAccount, bankRef, raw []string
+		statuses, matchedBy                                      []string
+		booking                                                  []time.Time
+		valueDate, matchedAt                                     []*time.Time
+		amounts                                                  []decimal.Decimal
+		reversals                                                []bool
+		txIDs                                                    []*string
+		now                                                      = s.db.now()
+	)
+	for i, l := range lines {
+		in, o := l.in, &outs[i]
+		var valueDay *time.Time
+		if !in.ValueDate.IsZero() {
+			valueDay = &in.ValueDate
+		}
+		status, txID, who, at := ledger.LineUnmatched, (*string)(nil), "", (*time.Time)(nil)
+		switch {
+		case o.txID != "":
+			status, txID, who, at = ledger.LineMatched, &o.txID, by, &now
+		case len(o.candidates) > 0:
+			status = ledger.LineProposed
+		}
+		refs, booking, valueDate, amounts, reversals = append(refs, l.ref), append(booking, l.date), append(valueDate, valueDay), append(amounts, l.amount), append(reversals, in.Reversal)
+		e2e, remittance, party = append(e2e, in.EndToEndID), append(remittance, in.Remittance), append(party, in.Counterparty)
+		partyAccount, bankRef, raw = append(partyAccount, in.CounterpartyAccount), append(bankRef, in.BankRef), append(raw, in.Raw)
+		statuses, txIDs, matchedBy, matchedAt = append(statuses, string(status)), append(txIDs, txID), append(matchedBy, who), append(matchedAt, at)
+	}
+	rows, err := tx.Query(ctx, `insert into statement_lines (statement_id, account, currency, ref, booking_date, value_date, amount, reversal,
+			end_to_end_id, remittance, counterparty, counterparty_account, bank_ref, raw, status, transaction_id, matched_by, matched_at)
+		select $1, $2, $3, l.ref, l.booking_date, l.value_date, l.amount, l.reversal,
+			l.end_to_end_id, l.remittance, l.counterparty, l.counterparty_account, l.bank_ref, l.raw, l.status, l.transaction_id, l.matched_by, l.matched_at
+		from unnest($4::text[], $5::date[], $6::date[], $7::numeric[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+			$14::text[], $15::text[], $16::uuid[], $17::text[], $18::timestamptz[])
+			with ordinality as l(ref, booking_date, value_date, amount, reversal, end_to_end_id, remittance, counterparty, counterparty_account, bank_ref,
+			raw, status, transaction_id, matched_by, matched_at, n)
 		order by l.n
 		on conflict (account, ref) do nothing
-		returning `+lineColumns,
-		stmtID, account, st.Currency.Code, refs, booking, valueDate, amounts, reversals, e2e, remittance, party, partyAccount, bankRef, raw)
+		returning ref, id`,
+		stmtID, lines[0].account, lines[0].currency, refs, booking, valueDate, amounts, reversals, e2e, remittance, party, partyAccount, bankRef,
+		raw, statuses, txIDs, matchedBy, matchedAt)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	fresh, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*line, error) { return scanMatchLine(r) })
+	ids := make(map[string]int64, len(lines))
+	var (
+		ref string
+		id  int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&ref, &id}, func() error {
+		ids[ref] = id
+		return nil
+	})
+	if isUnique(err, "statement_lines_transaction_id_key") {
+		return ledger.Errorf(ledger.ECONFLICT, "a transaction a line of this statement matches was matched to another line at the same time; import the statement again")
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sort.Slice(fresh, func(i, j int) bool { return position[fresh[i].ref] < position[fresh[j].ref] })
-	return fresh, nil
+	if len(ids) != len(lines) {
+		return errRetry
+	}
+	for _, l := range lines {
+		l.id = ids[l.ref]
+	}
+	return insertCandidates(ctx, tx, lines, outs)
 }
 
 // ConfirmMatch implements ledger.ReconciliationService.
@@ -187,7 +266,14 @@ func (s *ReconciliationService) Unmatch(ctx context.Context, lineID int64) error
 		}
 		l.status = ledger.LineUnmatched
 		// A person undid the match: offer the candidates again, confirm none.
-		_, err = s.matchLines(ctx, tx, []*line{l}, "", false)
+		outs, err := s.settle(ctx, tx, []*line{l}, false)
+		if err != nil || len(outs[0].candidates) == 0 {
+			return err
+		}
+		if err := insertCandidates(ctx, tx, []*line{l}, outs); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `update statement_lines set status = 'proposed' where id = $1`, l.id)
 		return err
 	})
 	if err != nil {

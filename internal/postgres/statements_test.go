@@ -290,7 +290,7 @@ func TestReconcileThousandsOfLines(t *testing.T) {
 			})
 		}
 	}
-	mustRunAll(t, 4, work)
+	mustRunAll(t, 8, work)
 
 	// The lines, group after group; each remembers what should become of it.
 	type expected struct {
@@ -417,5 +417,58 @@ func mustRunAll(tb testing.TB, n int, work []func() error) {
 	close(errs)
 	if err := <-errs; err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// Two statements that share their lines (a bank's corrected statement sent
+// while the first is being imported), imported at the same time: each line
+// is stored and matched once, and the two results add up.
+func TestReconcileConcurrentImports(t *testing.T) {
+	b := mustBooks(t)
+	rs := postgres.NewReconciliationService(b.db)
+	eur := mustCurrency(t, "EUR")
+	for round := range 5 {
+		want := map[string]string{} // line ref: transaction id
+		var lines []ledger.StatementLine
+		for i := range 20 {
+			amount := fmt.Sprintf("%d.%02d", 100+round, i)
+			d, err := b.dons.RecordDonation(ctx, &ledger.Donation{Fund: "zhanaozen", Amount: ledger.Money{Amount: dec(amount), Currency: eur},
+				Channel: ledger.ChannelBankTransfer, ReceivedOn: date("2012-02-10"), IdempotencyKey: fmt.Sprintf("c%d-%d", round, i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := fmt.Sprintf("C%d-%d", round, i)
+			want[ref] = d.TransactionID
+			lines = append(lines, stLine(ref, "2012-02-11", amount, "Donor", ""))
+		}
+		results := make([]*ledger.ImportResult, 2)
+		var work []func() error
+		for k := range results {
+			st := &ledger.BankStatement{ID: fmt.Sprintf("FEB-%d-%d", round, k), Currency: eur, To: date("2012-02-29"), Lines: lines}
+			work = append(work, func() (err error) {
+				results[k], err = rs.ImportStatement(ctx, "assets:bank:eur", st, "treasurer")
+				return err
+			})
+		}
+		mustRunAll(t, 2, work)
+		if r, s := results[0], results[1]; r.Lines+s.Lines != 20 || r.Duplicates+s.Duplicates != 20 || r.AutoMatched+s.AutoMatched != 20 {
+			t.Fatalf("round %d: %+v and %+v", round, *r, *s)
+		}
+		stored, err := rs.Lines(ctx, ledger.LineFilter{Account: "assets:bank:eur"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, l := range stored {
+			if tx, ok := want[l.Ref]; ok {
+				n++
+				if l.TransactionID != tx {
+					t.Fatalf("round %d: %s matched to %q, want %s", round, l.Ref, l.TransactionID, tx)
+				}
+			}
+		}
+		if n != 20 {
+			t.Fatalf("round %d: %d lines stored, want 20", round, n)
+		}
 	}
 }
