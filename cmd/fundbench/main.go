@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/metrics"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -359,7 +360,10 @@ func (m *memSampler) sample() {
 	m.peak, m.all = max(m.peak, v), max(m.all, v)
 }
 
+// reset starts a workload's measure, after returning to the OS what the
+// seeding and earlier workloads left behind.
 func (m *memSampler) reset() {
+	debug.FreeOSMemory()
 	m.mu.Lock()
 	m.peak = 0
 	m.mu.Unlock()
