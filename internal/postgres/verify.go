@@ -22,6 +22,10 @@ var _ ledger.Verifier = (*Verifier)(nil)
 // maxProblems caps how many problems of one kind a report lists.
 const maxProblems = 50
 
+// snapshotTx reads the whole books in one repeatable-read snapshot, so
+// writes during verification do not appear half-way through.
+var snapshotTx = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
 // Verify implements ledger.Verifier. It streams every transaction in chain
 // order, re-checking its balance and recomputing its hash from its content and
 // its predecessor's hash, then recomputes every cached balance and every
@@ -35,9 +39,15 @@ func (v *Verifier) Verify(ctx context.Context) (*ledger.VerifyReport, error) {
 		}
 	}
 
-	// One repeatable-read snapshot, so writes during verification do not
-	// appear half-way through.
-	err := pgx.BeginTxFunc(ctx, v.db.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, v.db.Pool, snapshotTx, func(tx pgx.Tx) error {
+		// The database recomputes the report totals while this connection
+		// streams the chain.
+		totals, err := checkReportTotalsAside(ctx, v.db, tx)
+		if err != nil {
+			return err
+		}
+		defer totals.stop()
+
 		var prev []byte
 		var lastSeq int64
 		rows, err := tx.Query(ctx, selectTransactions+` order by t.seq, p.idx`)
@@ -128,8 +138,12 @@ func (v *Verifier) Verify(ctx context.Context) (*ledger.VerifyReport, error) {
 			return err
 		}
 
-		if err := verifyReportTotals(ctx, tx, problem); err != nil {
-			return err
+		totalsProblems, err := totals.wait()
+		if err != nil {
+			return fmt.Errorf("report totals: %w", err)
+		}
+		for _, p := range totalsProblems {
+			problem("%s", p)
 		}
 
 		// Every donation against its transaction.
