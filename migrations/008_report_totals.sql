@@ -49,9 +49,13 @@ create table report_totals (
 -- moves it.
 create function add_report_totals() returns trigger language plpgsql as $$
 begin
+    with p as materialized (
+        select p.transaction_id, p.fund_id, p.account, p.currency, p.amount, a.type, t.effective_date, t.reversal_of, t.metadata
+        from new_postings p join transactions t on t.id = p.transaction_id join accounts a on a.code = p.account
+    )
     insert into report_totals as r (kind, fund_id, effective_date, key, currency, amount, signed, moving, signed_all, moving_all)
-    select 'account', p.fund_id, t.effective_date, p.account, p.currency, sum(p.amount), 0, 0, 0, 0
-    from new_postings p join transactions t on t.id = p.transaction_id
+    select 'account', fund_id, effective_date, account, currency, sum(amount), 0, 0, 0, 0
+    from p
     group by 2, 3, 4, 5
     union all
     select kind, fund_id, effective_date, key, currency, sum(net),
@@ -60,27 +64,25 @@ begin
     from (
         select *, sum(net) over w as net_all, fund_id = min(fund_id) over w as first
         from (
-            select p.transaction_id, t.effective_date, p.fund_id, k.kind, k.key, p.currency, sum(p.amount) as net
-            from new_postings p
-            join transactions t on t.id = p.transaction_id
-            join accounts a on a.code = p.account
-            left join transactions o on o.id = t.reversal_of
-            left join donations own on own.transaction_id = t.id
+            select p.transaction_id, p.effective_date, p.fund_id, k.kind, k.key, p.currency, sum(p.amount) as net
+            from p
+            left join transactions o on o.id = p.reversal_of
+            left join donations own on own.transaction_id = p.transaction_id
             -- rev matters only without own, named only without either: looked up
             -- only then, so the pattern is matched for few rows
-            left join donations rev on own.id is null and rev.transaction_id = t.reversal_of
+            left join donations rev on own.id is null and rev.transaction_id = p.reversal_of
             left join donations named on named.id = case when own.id is null and rev.id is null
-                and t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                then (t.metadata->>'donation_id')::uuid end
+                and p.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                then (p.metadata->>'donation_id')::uuid end
             cross join lateral (values
-                ('channel', case when a.type = 'income' then
+                ('channel', case when p.type = 'income' then
                     case when starts_with(p.account, 'income:donations:') then substr(p.account, 18) else p.account end end),
-                ('country', case when a.type = 'income' then
+                ('country', case when p.type = 'income' then
                     coalesce(own.donor_country, rev.donor_country, named.donor_country, '') end),
                 ('category', case when p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:') then
-                    coalesce(nullif(btrim(t.metadata->>'grant_category'), ''), nullif(btrim(o.metadata->>'grant_category'), ''), 'other') end)
+                    coalesce(nullif(btrim(p.metadata->>'grant_category'), ''), nullif(btrim(o.metadata->>'grant_category'), ''), 'other') end)
             ) k(kind, key)
-            where (a.type = 'income' or p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:'))
+            where (p.type = 'income' or p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:'))
                 and k.key is not null
             group by 1, 2, 3, 4, 5, 6
         ) per_fund
@@ -103,33 +105,37 @@ create trigger postings_report_totals after insert on postings
 -- were inserted, without these donations, to the country with them.
 create function move_report_totals_country() returns trigger language plpgsql as $$
 begin
+    with keys as materialized (
+        select t.id, t.effective_date,
+            coalesce(case when own.id not in (select id from new_donations) then own.donor_country end,
+                case when rev.id not in (select id from new_donations) then rev.donor_country end,
+                case when named.id not in (select id from new_donations) then named.donor_country end, '') as before,
+            coalesce(own.donor_country, rev.donor_country, named.donor_country, '') as after
+        from transactions t
+        left join donations own on own.transaction_id = t.id
+        left join donations rev on rev.transaction_id = t.reversal_of
+        -- A donation's own transaction names it: not looked up again.
+        left join donations named on named.id = case when (own.id is null or t.metadata->>'donation_id' is distinct from own.id::text)
+            and t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+            then (t.metadata->>'donation_id')::uuid end
+        where t.id in (select transaction_id from new_donations
+            union all select (select t2.id from transactions t2 where t2.reversal_of = d.transaction_id) from new_donations d)
+    ),
+    moved as (
+        select k.id, k.effective_date, p.fund_id, p.currency, k.before, k.after, sum(p.amount) as net
+        from keys k
+        join postings p on p.transaction_id = k.id
+        join accounts a on a.code = p.account and a.type = 'income'
+        where k.before <> k.after
+        group by 1, 2, 3, 4, 5, 6
+    )
     insert into report_totals as r (kind, fund_id, effective_date, key, currency, amount, signed, moving, signed_all, moving_all)
     select 'country', fund_id, effective_date, m.key, currency, sum(m.dir * net),
         sum(m.dir * sign(net)), sum(m.dir * (net <> 0)::int),
         coalesce(sum(m.dir * sign(net_all)) filter (where first), 0), coalesce(sum(m.dir * (net_all <> 0)::int) filter (where first), 0)
     from (
         select *, sum(net) over w as net_all, fund_id = min(fund_id) over w as first
-        from (
-            select x.id, x.effective_date, p.fund_id, p.currency, x.before, x.after, sum(p.amount) as net
-            from (
-                select t.id, t.effective_date,
-                    coalesce(case when own.id not in (select id from new_donations) then own.donor_country end,
-                        case when rev.id not in (select id from new_donations) then rev.donor_country end,
-                        case when named.id not in (select id from new_donations) then named.donor_country end, '') as before,
-                    coalesce(own.donor_country, rev.donor_country, named.donor_country, '') as after
-                from transactions t
-                left join donations own on own.transaction_id = t.id
-                left join donations rev on rev.transaction_id = t.reversal_of
-                left join donations named on named.id = case when t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                    then (t.metadata->>'donation_id')::uuid end
-                where t.id in (select transaction_id from new_donations
-                    union all select t2.id from new_donations d join transactions t2 on t2.reversal_of = d.transaction_id)
-            ) x
-            join postings p on p.transaction_id = x.id
-            join accounts a on a.code = p.account and a.type = 'income'
-            where x.before <> x.after
-            group by 1, 2, 3, 4, 5, 6
-        ) per_fund
+        from moved
         window w as (partition by id, currency)
     ) per_tx
     cross join lateral (values (before, -1), (after, 1)) m(key, dir)
@@ -163,9 +169,13 @@ create function rebuild_report_totals() returns void language plpgsql as $$
 begin
     perform 1 from ledger_head for update;
     delete from report_totals;
+    with p as materialized (
+        select p.transaction_id, p.fund_id, p.account, p.currency, p.amount, a.type, t.effective_date, t.reversal_of, t.metadata
+        from postings p join transactions t on t.id = p.transaction_id join accounts a on a.code = p.account
+    )
     insert into report_totals (kind, fund_id, effective_date, key, currency, amount, signed, moving, signed_all, moving_all)
-    select 'account', p.fund_id, t.effective_date, p.account, p.currency, sum(p.amount), 0, 0, 0, 0
-    from postings p join transactions t on t.id = p.transaction_id
+    select 'account', fund_id, effective_date, account, currency, sum(amount), 0, 0, 0, 0
+    from p
     group by 2, 3, 4, 5
     union all
     select kind, fund_id, effective_date, key, currency, sum(net),
@@ -174,27 +184,25 @@ begin
     from (
         select *, sum(net) over w as net_all, fund_id = min(fund_id) over w as first
         from (
-            select p.transaction_id, t.effective_date, p.fund_id, k.kind, k.key, p.currency, sum(p.amount) as net
-            from postings p
-            join transactions t on t.id = p.transaction_id
-            join accounts a on a.code = p.account
-            left join transactions o on o.id = t.reversal_of
-            left join donations own on own.transaction_id = t.id
+            select p.transaction_id, p.effective_date, p.fund_id, k.kind, k.key, p.currency, sum(p.amount) as net
+            from p
+            left join transactions o on o.id = p.reversal_of
+            left join donations own on own.transaction_id = p.transaction_id
             -- rev matters only without own, named only without either: looked up
             -- only then, so the pattern is matched for few rows
-            left join donations rev on own.id is null and rev.transaction_id = t.reversal_of
+            left join donations rev on own.id is null and rev.transaction_id = p.reversal_of
             left join donations named on named.id = case when own.id is null and rev.id is null
-                and t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                then (t.metadata->>'donation_id')::uuid end
+                and p.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                then (p.metadata->>'donation_id')::uuid end
             cross join lateral (values
-                ('channel', case when a.type = 'income' then
+                ('channel', case when p.type = 'income' then
                     case when starts_with(p.account, 'income:donations:') then substr(p.account, 18) else p.account end end),
-                ('country', case when a.type = 'income' then
+                ('country', case when p.type = 'income' then
                     coalesce(own.donor_country, rev.donor_country, named.donor_country, '') end),
                 ('category', case when p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:') then
-                    coalesce(nullif(btrim(t.metadata->>'grant_category'), ''), nullif(btrim(o.metadata->>'grant_category'), ''), 'other') end)
+                    coalesce(nullif(btrim(p.metadata->>'grant_category'), ''), nullif(btrim(o.metadata->>'grant_category'), ''), 'other') end)
             ) k(kind, key)
-            where (a.type = 'income' or p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:'))
+            where (p.type = 'income' or p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:'))
                 and k.key is not null
             group by 1, 2, 3, 4, 5, 6
         ) per_fund
