@@ -43,8 +43,10 @@ const (
 //   - A page read from the database is stored only if nothing was forgotten
 //     since the request began (gen), so a query that raced a change never
 //     outlives it in the cache.
-//   - Changes made through this process (moderation, a donor's new choice)
-//     forget at once, without waiting for their notification.
+//   - Changes made through this service (moderation, a donor's new choice)
+//     forget at once, without waiting for their notification; changes made
+//     elsewhere (other services, other servers) show once it arrives,
+//     normally within a millisecond of their commit.
 //
 // Concurrent requests for the same page while it is not cached share one
 // query (singleflight). Pages are shared: callers must not modify them.
@@ -55,7 +57,7 @@ type publicList struct {
 	db       *DB
 	maxBytes int
 	wake     time.Duration // how often the idle listener checks its connection and the pool
-	retry    [2]time.Duration
+	retry    [2]time.Duration // the first and the longest wait before connecting again
 
 	start  sync.Once
 	flight singleflight.Group
