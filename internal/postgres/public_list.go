@@ -56,7 +56,7 @@ const (
 type publicList struct {
 	db       *DB
 	maxBytes int
-	wake     time.Duration // how often the idle listener checks its connection and the pool
+	wake     time.Duration    // how often the idle listener checks its connection and the pool
 	retry    [2]time.Duration // the first and the longest wait before connecting again
 
 	start  sync.Once
