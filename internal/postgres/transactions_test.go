@@ -232,6 +232,9 @@ func TestDatabaseDefendsTheBooks(t *testing.T) {
 			`delete from accounts where code = 'assets:cash'`}, "23503"},
 		{"rename an account postings name", []string{`delete from balances where account = 'assets:cash' and $1 > 0`,
 			`update accounts set code = 'assets:kassa' where code = 'assets:cash'`}, "23503"},
+		{"a donation of no transaction", []string{`insert into donations (id, transaction_id, fund_id, amount, currency, channel, received_on, ack_display, recorded_at)
+			values ('44444444-1111-1111-1111-111111111111', '33333333-1111-1111-1111-111111111111', $1, 10, 'EUR', 'cash', '2011-12-01', 'anonymous', now())`}, "23503"},
+		{"a donation in no fund", []string{`update donations set fund_id = $1 + 1000`}, "23503"},
 		{"postings added to a committed transaction", []string{`insert into postings values
 			('` + d.TransactionID + `', 2, 'assets:cash', $1, 'EUR', 1), ('` + d.TransactionID + `', 3, 'income:donations:cash', $1, 'EUR', -1)`}, "23001"},
 		{"too many decimals", []string{insertTx,
