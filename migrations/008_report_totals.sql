@@ -46,12 +46,17 @@ create table report_totals (
 -- inserted by one statement, so its net per key is known here. The country
 -- of a donation's own transaction is not known yet (the donation row comes
 -- after its postings): it counts under '' until move_report_totals_country
--- moves it.
+-- moves it. Rows are looked up one by one by key (lateral ... offset 0,
+-- scalar subqueries), so the plan PL/pgSQL keeps for a session suits a
+-- statement of two postings as well as a COPY of 100,000, whatever the
+-- tables' sizes when it was made.
 create function add_report_totals() returns trigger language plpgsql as $$
 begin
     with p as materialized (
         select p.transaction_id, p.fund_id, p.account, p.currency, p.amount, a.type, t.effective_date, t.reversal_of, t.metadata
-        from new_postings p join transactions t on t.id = p.transaction_id join accounts a on a.code = p.account
+        from new_postings p
+        join accounts a on a.code = p.account
+        cross join lateral (select t.effective_date, t.reversal_of, t.metadata from transactions t where t.id = p.transaction_id offset 0) t
     )
     insert into report_totals as r (kind, fund_id, effective_date, key, currency, amount, signed, moving, signed_all, moving_all)
     select 'account', fund_id, effective_date, account, currency, sum(amount), 0, 0, 0, 0
@@ -65,22 +70,22 @@ begin
         select *, sum(net) over w as net_all, fund_id = min(fund_id) over w as first
         from (
             select p.transaction_id, p.effective_date, p.fund_id, k.kind, k.key, p.currency, sum(p.amount) as net
-            from p
-            left join transactions o on o.id = p.reversal_of
-            left join donations own on own.transaction_id = p.transaction_id
-            -- rev matters only without own, named only without either: looked up
-            -- only then, so the pattern is matched for few rows
-            left join donations rev on own.id is null and rev.transaction_id = p.reversal_of
-            left join donations named on named.id = case when own.id is null and rev.id is null
-                and p.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                then (p.metadata->>'donation_id')::uuid end
-            cross join lateral (values
+            from p cross join lateral (values
                 ('channel', case when p.type = 'income' then
                     case when starts_with(p.account, 'income:donations:') then substr(p.account, 18) else p.account end end),
-                ('country', case when p.type = 'income' then
-                    coalesce(own.donor_country, rev.donor_country, named.donor_country, '') end),
-                ('category', case when p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:') then
-                    coalesce(nullif(btrim(p.metadata->>'grant_category'), ''), nullif(btrim(o.metadata->>'grant_category'), ''), 'other') end)
+                -- The transaction's own donation, or the one it reverses, or
+                -- the one it names; each looked up only without the one before.
+                ('country', case when p.type = 'income' then coalesce(
+                    (select own.donor_country from donations own where own.transaction_id = p.transaction_id),
+                    (select rev.donor_country from donations rev where rev.transaction_id = p.reversal_of),
+                    (select named.donor_country from donations named where named.id = case
+                        when p.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                        then (p.metadata->>'donation_id')::uuid end),
+                    '') end),
+                ('category', case when p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:') then coalesce(
+                    nullif(btrim(p.metadata->>'grant_category'), ''),
+                    nullif(btrim((select o.metadata->>'grant_category' from transactions o where o.id = p.reversal_of)), ''),
+                    'other') end)
             ) k(kind, key)
             where (p.type = 'income' or p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:'))
                 and k.key is not null
@@ -111,20 +116,24 @@ begin
                 case when rev.id not in (select id from new_donations) then rev.donor_country end,
                 case when named.id not in (select id from new_donations) then named.donor_country end, '') as before,
             coalesce(own.donor_country, rev.donor_country, named.donor_country, '') as after
-        from transactions t
-        left join donations own on own.transaction_id = t.id
-        left join donations rev on rev.transaction_id = t.reversal_of
+        from (select transaction_id as id from new_donations
+            union
+            select r.id from new_donations d
+            cross join lateral (select r.id from transactions r where r.reversal_of = d.transaction_id offset 0) r) x
+        cross join lateral (select t.id, t.effective_date, t.reversal_of, t.metadata from transactions t where t.id = x.id offset 0) t
+        left join lateral (select own.id, own.donor_country from donations own where own.transaction_id = t.id offset 0) own on true
+        left join lateral (select rev.id, rev.donor_country from donations rev where rev.transaction_id = t.reversal_of offset 0) rev on true
         -- A donation's own transaction names it: not looked up again.
-        left join donations named on named.id = case when (own.id is null or t.metadata->>'donation_id' is distinct from own.id::text)
-            and t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-            then (t.metadata->>'donation_id')::uuid end
-        where t.id in (select transaction_id from new_donations
-            union all select (select t2.id from transactions t2 where t2.reversal_of = d.transaction_id) from new_donations d)
+        left join lateral (select named.id, named.donor_country from donations named where named.id = case
+                when (own.id is null or t.metadata->>'donation_id' is distinct from own.id::text)
+                and t.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                then (t.metadata->>'donation_id')::uuid end
+            offset 0) named on true
     ),
     moved as (
         select k.id, k.effective_date, p.fund_id, p.currency, k.before, k.after, sum(p.amount) as net
         from keys k
-        join postings p on p.transaction_id = k.id
+        cross join lateral (select p.fund_id, p.account, p.currency, p.amount from postings p where p.transaction_id = k.id offset 0) p
         join accounts a on a.code = p.account and a.type = 'income'
         where k.before <> k.after
         group by 1, 2, 3, 4, 5, 6
@@ -171,7 +180,9 @@ begin
     delete from report_totals;
     with p as materialized (
         select p.transaction_id, p.fund_id, p.account, p.currency, p.amount, a.type, t.effective_date, t.reversal_of, t.metadata
-        from postings p join transactions t on t.id = p.transaction_id join accounts a on a.code = p.account
+        from postings p
+        join accounts a on a.code = p.account
+        cross join lateral (select t.effective_date, t.reversal_of, t.metadata from transactions t where t.id = p.transaction_id offset 0) t
     )
     insert into report_totals (kind, fund_id, effective_date, key, currency, amount, signed, moving, signed_all, moving_all)
     select 'account', fund_id, effective_date, account, currency, sum(amount), 0, 0, 0, 0
@@ -185,22 +196,22 @@ begin
         select *, sum(net) over w as net_all, fund_id = min(fund_id) over w as first
         from (
             select p.transaction_id, p.effective_date, p.fund_id, k.kind, k.key, p.currency, sum(p.amount) as net
-            from p
-            left join transactions o on o.id = p.reversal_of
-            left join donations own on own.transaction_id = p.transaction_id
-            -- rev matters only without own, named only without either: looked up
-            -- only then, so the pattern is matched for few rows
-            left join donations rev on own.id is null and rev.transaction_id = p.reversal_of
-            left join donations named on named.id = case when own.id is null and rev.id is null
-                and p.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                then (p.metadata->>'donation_id')::uuid end
-            cross join lateral (values
+            from p cross join lateral (values
                 ('channel', case when p.type = 'income' then
                     case when starts_with(p.account, 'income:donations:') then substr(p.account, 18) else p.account end end),
-                ('country', case when p.type = 'income' then
-                    coalesce(own.donor_country, rev.donor_country, named.donor_country, '') end),
-                ('category', case when p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:') then
-                    coalesce(nullif(btrim(p.metadata->>'grant_category'), ''), nullif(btrim(o.metadata->>'grant_category'), ''), 'other') end)
+                -- The transaction's own donation, or the one it reverses, or
+                -- the one it names; each looked up only without the one before.
+                ('country', case when p.type = 'income' then coalesce(
+                    (select own.donor_country from donations own where own.transaction_id = p.transaction_id),
+                    (select rev.donor_country from donations rev where rev.transaction_id = p.reversal_of),
+                    (select named.donor_country from donations named where named.id = case
+                        when p.metadata->>'donation_id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                        then (p.metadata->>'donation_id')::uuid end),
+                    '') end),
+                ('category', case when p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:') then coalesce(
+                    nullif(btrim(p.metadata->>'grant_category'), ''),
+                    nullif(btrim((select o.metadata->>'grant_category' from transactions o where o.id = p.reversal_of)), ''),
+                    'other') end)
             ) k(kind, key)
             where (p.type = 'income' or p.account = 'expenses:grants' or starts_with(p.account, 'expenses:grants:'))
                 and k.key is not null
