@@ -245,3 +245,29 @@ func TestPeriodReportReadsTotalsOnly(t *testing.T) {
 		}
 	}
 }
+
+// With a pool of one connection verify checks the totals on it, in line.
+func TestVerifyReportTotalsOnOneConnection(t *testing.T) {
+	b := mustReportBooks(t)
+	asSuperuser(t, b.db, `update report_totals set amount = amount + 1 where kind = 'account' and key = 'assets:bank:kzt' and effective_date = '2011-12-15'`)
+	url := b.db.Pool.Config().ConnString()
+	switch {
+	case strings.Contains(url, "?"):
+		url += "&pool_max_conns=1"
+	case strings.Contains(url, "://"):
+		url += "?pool_max_conns=1"
+	default:
+		url += " pool_max_conns=1"
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := db.Pool.Config().MaxConns; n != 1 {
+		t.Fatalf("pool of %d connections", n)
+	}
+	if got := strings.Join(totalsProblems(t, db), "\n"); !strings.Contains(got, `account "assets:bank:kzt" KZT: stored amount -99999`) {
+		t.Errorf("verify on one connection reported %q", got)
+	}
+}
