@@ -271,3 +271,48 @@ func TestVerifyReportTotalsOnOneConnection(t *testing.T) {
 		t.Errorf("verify on one connection reported %q", got)
 	}
 }
+
+// A donation row written before its transaction's postings is found by the
+// postings' trigger: its country counts at once, with nothing to move.
+func TestReportTotalsDonationBeforePostings(t *testing.T) {
+	b := mustReportBooks(t)
+	txID, donID := "cccccccc-0000-4000-8000-000000000001", "cccccccc-0000-4000-8000-000000000002"
+	tx, err := b.db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, st := range []struct {
+		sql  string
+		args []any
+	}{
+		{`insert into transactions (id, seq, idempotency_key, effective_date, description, metadata, recorded_at, prev_hash, hash)
+			values ($1, 1001, 'early-1', '2011-12-26', 'Donation', jsonb_build_object('donation_id', $2::text), now(), '', $3)`,
+			[]any{txID, donID, []byte(strings.Repeat("x", 32))}},
+		{`insert into donations (id, transaction_id, fund_id, amount, currency, channel, received_on, donor_country, ack_display, recorded_at)
+			values ($1, $2, (select id from funds where slug = 'zhanaozen'), 70, 'EUR', 'cash', '2011-12-26', 'IT', 'anonymous', now())`,
+			[]any{donID, txID}},
+		{`insert into postings (transaction_id, idx, account, fund_id, currency, amount)
+			select $1, idx, account, (select id from funds where slug = 'zhanaozen'), 'EUR', amount
+			from (values (0, 'assets:cash', 70), (1, 'income:donations:cash', -70)) v(idx, account, amount)`, []any{txID}},
+	} {
+		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+			t.Fatalf("%s: %v", st.sql, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := totalsProblems(t, b.db); len(p) > 0 {
+		t.Fatalf("verify: %s", strings.Join(p, "\n"))
+	}
+	f := period("zhanaozen", "2011-12-01", "2011-12-31")
+	r, err := b.reports.PeriodReport(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustTie(t, r, b.independent(t, f))
+	if it := line(r.IncomeByCountry, "IT", "EUR"); !it.Amount.Equal(dec("70")) || it.Count != 1 {
+		t.Errorf("IT: %s count %d", it.Amount, it.Count)
+	}
+}
