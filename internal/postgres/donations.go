@@ -11,6 +11,7 @@ import (
 	"github.com/fundledger/fundledger/ledger"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 )
 
@@ -207,20 +208,22 @@ func bookDonation(ctx context.Context, tx pgx.Tx, now time.Time, d *ledger.Donat
 }
 
 // bookDonations books ds, each with its transaction ts[i] and, if pledges
-// is not nil, its pledge, with one statement per table.
+// is not nil, its pledge, with one statement per table. The donation rows go
+// in after their transactions and before their postings, so the postings'
+// report totals find each donor's country.
 func bookDonations(ctx context.Context, tx pgx.Tx, now time.Time, ds []*ledger.Donation, ts []*ledger.Transaction, pledges []*string) error {
-	if err := appendTransactions(ctx, tx, now, ts); err != nil {
-		return err
-	}
-	for i, d := range ds {
-		d.TransactionID, d.RecordedAt = ts[i].ID, ts[i].RecordedAt
-	}
-	return insertDonations(ctx, tx, ds, pledges)
+	return appendTransactions(ctx, tx, now, ts, func(batch *pgx.Batch) {
+		for i, d := range ds {
+			d.TransactionID, d.RecordedAt = ts[i].ID, ts[i].RecordedAt
+		}
+		queueDonations(batch, ds, pledges)
+	})
 }
 
-// insertDonations writes the donation rows of ds, whose transactions are
-// already appended, and queues the receipts of those who gave an email.
-func insertDonations(ctx context.Context, tx pgx.Tx, ds []*ledger.Donation, pledges []*string) error {
+// queueDonations queues the inserts of the donation rows of ds, whose
+// transactions are inserted before them, and of the receipts of those who
+// gave an email.
+func queueDonations(batch *pgx.Batch, ds []*ledger.Donation, pledges []*string) {
 	n := len(ds)
 	if pledges == nil {
 		pledges = make([]*string, n)
@@ -250,7 +253,7 @@ func insertDonations(ctx context.Context, tx pgx.Tx, ds []*ledger.Donation, pled
 			receiptIDs, receiptEmails, receiptAt = append(receiptIDs, d.ID), append(receiptEmails, d.Donor.Email), append(receiptAt, d.RecordedAt)
 		}
 	}
-	tag, err := tx.Exec(ctx, `insert into donations (id, transaction_id, fund_id, amount, currency, channel, received_on,
+	batch.Queue(`insert into donations (id, transaction_id, fund_id, amount, currency, channel, received_on,
 		donor_name, donor_email, donor_organisation, donor_country, ack_display, ack_alias, ack_show_amount, message, recorded_at, pledge_id,
 		ack_status, lang)
 		select u.id, u.tx, f.id, u.amount, u.currency, u.channel, u.received, u.name, u.email, u.org, u.country,
@@ -260,22 +263,17 @@ func insertDonations(ctx context.Context, tx pgx.Tx, ds []*ledger.Donation, pled
 			as u(id, tx, fund, amount, currency, channel, received, name, email, org, country, display, alias, show_amount, message, recorded, pledge, status, lang)
 		join funds f on f.slug = u.fund`,
 		ids, txIDs, funds, amounts, currencies, channels, received, names, emails, orgs, countries,
-		displays, aliases, showAmounts, messages, recorded, pledges, statuses, langs)
-	if err != nil {
-		return fmt.Errorf("insert donations: %w", err)
-	}
-	if tag.RowsAffected() != int64(n) {
-		return fmt.Errorf("insert donations: %d of %d rows written", tag.RowsAffected(), n)
-	}
+		displays, aliases, showAmounts, messages, recorded, pledges, statuses, langs).Exec(func(tag pgconn.CommandTag) error {
+		if tag.RowsAffected() != int64(n) {
+			return fmt.Errorf("insert donations: %d of %d rows written", tag.RowsAffected(), n)
+		}
+		return nil
+	})
 	if len(receiptIDs) > 0 {
-		_, err = tx.Exec(ctx, `insert into receipts (donation_id, email, next_attempt_at, created_at)
+		batch.Queue(`insert into receipts (donation_id, email, next_attempt_at, created_at)
 			select id, email, at, at from unnest($1::uuid[], $2::text[], $3::timestamptz[]) as u(id, email, at)`,
 			receiptIDs, receiptEmails, receiptAt)
-		if err != nil {
-			return fmt.Errorf("queue receipts: %w", err)
-		}
 	}
-	return nil
 }
 
 // FindDonation implements ledger.DonationService.

@@ -156,7 +156,7 @@ type balanceKey struct {
 // head of the hash chain and updates the cached balances, all inside tx. It
 // fills t's ID, Seq, RecordedAt and hashes.
 func appendTransaction(ctx context.Context, tx pgx.Tx, now time.Time, t *ledger.Transaction) error {
-	return appendTransactions(ctx, tx, now, []*ledger.Transaction{t})
+	return appendTransactions(ctx, tx, now, []*ledger.Transaction{t}, nil)
 }
 
 // appendTransactions writes ts, each valid and balanced, at the head of the
@@ -164,8 +164,11 @@ func appendTransaction(ctx context.Context, tx pgx.Tx, now time.Time, t *ledger.
 // number, and updates the cached balances by their summed changes. Locks are
 // taken in one global order: balance rows sorted by (fund, account,
 // currency), then the chain head. It fills each one's ID, Seq, RecordedAt
-// and hashes.
-func appendTransactions(ctx context.Context, tx pgx.Tx, now time.Time, ts []*ledger.Transaction) error {
+// and hashes. If between is not nil, it queues statements that run after
+// the transactions are inserted and before their postings, such as the rows
+// that describe them (a donation's row, read by the report totals' trigger
+// on postings).
+func appendTransactions(ctx context.Context, tx pgx.Tx, now time.Time, ts []*ledger.Transaction, between func(*pgx.Batch)) error {
 	var slugs []string
 	var postings []ledger.Posting
 	for _, t := range ts {
@@ -231,6 +234,9 @@ func appendTransactions(ctx context.Context, tx pgx.Tx, now time.Time, ts []*led
 		from unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::date[], $6::text[], $7::jsonb[], $8::uuid[], $10::bytea[], $11::bytea[])
 			as u(id, seq, key, fp, day, descr, meta, rev, prev, hash)`,
 		tIDs, seqs, keys, fps, dates, descs, metas, reversals, now, prevs, hashes)
+	if between != nil {
+		between(batch)
+	}
 	batch.Queue(`insert into postings (transaction_id, idx, account, fund_id, currency, amount)
 		select * from unnest($1::uuid[], $2::smallint[], $3::text[], $4::bigint[], $5::char(3)[], $6::numeric[])`,
 		ptx, idx, accounts, pfunds, curs, amounts)
