@@ -8,8 +8,10 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Reports are read from the postings, never from anything kept beside them,
-// so that every figure is what the ledger says. The period report's
+// Reports are read from the postings, or, for the period report and the
+// charts, from daily totals the database keeps from the postings in the same
+// database transaction and that verify recomputes from them, so that every
+// figure is what the ledger says. The period report's
 // definitions, per currency, for the postings of one fund (or of every fund)
 // effective between From and To inclusive:
 //
@@ -353,7 +355,7 @@ type WeeklyAmount struct {
 	Amount   decimal.Decimal
 }
 
-// ReportService reads reports from the postings. Every method reads one
+// ReportService reads reports from the postings and their daily totals. Every method reads one
 // consistent snapshot of the books.
 type ReportService interface {
 	// PeriodReport needs From and To; it fails with EINTERNAL when the
