@@ -219,7 +219,9 @@ func (s *ReconciliationService) insertLines(ctx context.Context, tx pgx.Tx, stmt
 		return nil
 	})
 	if isUnique(err, "statement_lines_transaction_id_key") {
-		return ledger.Errorf(ledger.ECONFLICT, "a transaction a line of this statement matches was matched to another line at the same time; import the statement again")
+		// A concurrent import matched the transaction first: the next
+		// attempt sees its lines (duplicates, or the transaction taken).
+		return errRetry
 	}
 	if err != nil {
 		return err
