@@ -66,3 +66,19 @@ type AuditService interface {
 	Record(ctx context.Context, e *AuditEntry) error
 	List(ctx context.Context, f AuditFilter) (*AuditPage, error)
 }
+
+type auditKey struct{}
+
+// WithAudit returns ctx carrying e, the audit entry of the request ctx
+// belongs to, so that a service can write it in the same database
+// transaction as the change it records. The service sets e.ID once the
+// entry is written; an entry still without ID is the caller's to record.
+func WithAudit(ctx context.Context, e *AuditEntry) context.Context {
+	return context.WithValue(ctx, auditKey{}, e)
+}
+
+// AuditFrom returns the audit entry ctx carries, or nil.
+func AuditFrom(ctx context.Context) *AuditEntry {
+	e, _ := ctx.Value(auditKey{}).(*AuditEntry)
+	return e
+}

@@ -155,11 +155,21 @@ func (s *DonationService) writeGroup(ctx context.Context, tx pgx.Tx, ws []*donat
 			return err
 		}
 	}
-	if err := bookDonations(ctx, tx, s.db.now(), ds, ts, nil); err != nil {
+	now := s.db.now()
+	if err := bookDonations(ctx, tx, now, ds, ts, nil); err != nil {
 		return err
 	}
+	// The requests' audit entries commit with their donations.
+	audits := &pgx.Batch{}
 	for i, w := range took {
 		w.out = ds[i]
+		if e := ledger.AuditFrom(w.ctx); e != nil && e.Validate() == nil {
+			e.ID = 0
+			queueAudit(audits, now, e)
+		}
+	}
+	if audits.Len() > 0 {
+		return tx.SendBatch(ctx, audits).Close()
 	}
 	return nil
 }
@@ -168,35 +178,48 @@ func (s *DonationService) writeGroup(ctx context.Context, tx pgx.Tx, ws []*donat
 func (s *DonationService) recordOne(ctx context.Context, d *ledger.Donation) (*ledger.Donation, error) {
 	var out *ledger.Donation
 	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
-		prior, err := findByKey(ctx, tx, d.IdempotencyKey, d.Fingerprint)
-		if err != nil {
+		var err error
+		if out, err = recordOneIn(ctx, tx, s.db.now(), d); err != nil {
 			return err
 		}
-		if prior != nil {
-			out, err = findDonationBy(ctx, tx, "transaction_id", prior.ID)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return ledger.Errorf(ledger.ECONFLICT, "idempotency key %q was already used for a transaction that is not a donation", d.IdempotencyKey)
-			}
-			return err
+		// The request's audit entry commits with its donation.
+		if e := ledger.AuditFrom(ctx); e != nil && e.Validate() == nil {
+			e.ID = 0
+			return recordAudit(ctx, tx, s.db.now(), e)
 		}
-		rec := *d
-		rec.ID = uuid.NewString()
-		t := rec.Transaction()
-		if err := t.Validate(); err != nil {
-			return err
-		}
-		if rec.Channel == ledger.ChannelBankTransfer || rec.Channel == ledger.ChannelOrganisation {
-			if err := ensureBankAccount(ctx, tx, rec.Amount.Currency); err != nil {
-				return err
-			}
-		}
-		out = &rec
-		return bookDonation(ctx, tx, s.db.now(), &rec, t, nil)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record donation: %w", translate(err))
 	}
 	return out, nil
+}
+
+// recordOneIn records d, or finds it recorded under its key, inside tx.
+func recordOneIn(ctx context.Context, tx pgx.Tx, now time.Time, d *ledger.Donation) (*ledger.Donation, error) {
+	prior, err := findByKey(ctx, tx, d.IdempotencyKey, d.Fingerprint)
+	if err != nil {
+		return nil, err
+	}
+	if prior != nil {
+		out, err := findDonationBy(ctx, tx, "transaction_id", prior.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, ledger.Errorf(ledger.ECONFLICT, "idempotency key %q was already used for a transaction that is not a donation", d.IdempotencyKey)
+		}
+		return out, err
+	}
+	rec := *d
+	rec.ID = uuid.NewString()
+	t := rec.Transaction()
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	if rec.Channel == ledger.ChannelBankTransfer || rec.Channel == ledger.ChannelOrganisation {
+		if err := ensureBankAccount(ctx, tx, rec.Amount.Currency); err != nil {
+			return nil, err
+		}
+	}
+	return &rec, bookDonation(ctx, tx, now, &rec, t, nil)
 }
 
 // bookDonation books a donation however it arrived: it appends t, the

@@ -10,10 +10,11 @@ import (
 
 // groupCase is one concurrent RecordDonation call and what it must get.
 type groupCase struct {
-	d    *ledger.Donation
-	want string // "" for a donation, else the error code
-	got  *ledger.Donation
-	err  error
+	d     *ledger.Donation
+	want  string // "" for a donation, else the error code
+	got   *ledger.Donation
+	err   error
+	audit *ledger.AuditEntry // the request's, written with its donation
 }
 
 func (b *books) donationFor(tb testing.TB, key, fp, fund, name string) *ledger.Donation {
@@ -58,9 +59,29 @@ func TestGroupCommitGivesEachCallItsOwnResult(t *testing.T) {
 	)
 	var wg sync.WaitGroup
 	for _, c := range cases {
-		wg.Go(func() { c.got, c.err = b.dons.RecordDonation(ctx, c.d) })
+		c.audit = &ledger.AuditEntry{Action: "api.post.donations", MemberName: "token: test", Subject: c.d.IdempotencyKey}
+		wg.Go(func() { c.got, c.err = b.dons.RecordDonation(ledger.WithAudit(ctx, c.audit), c.d) })
 	}
 	wg.Wait()
+
+	// Each request that succeeded has its audit entry, written with its
+	// donation; those that failed have none.
+	audited := 0
+	for _, c := range cases {
+		if (c.err == nil) != (c.audit.ID != 0) {
+			t.Errorf("key %s: err %v, audit entry %d", c.d.IdempotencyKey, c.err, c.audit.ID)
+		}
+		if c.err == nil {
+			audited++
+		}
+	}
+	var entries int
+	if err := b.db.Pool.QueryRow(ctx, `select count(*) from audit_log where action = 'api.post.donations'`).Scan(&entries); err != nil {
+		t.Fatal(err)
+	}
+	if entries != audited {
+		t.Errorf("%d audit entries, want %d", entries, audited)
+	}
 
 	ids := map[string]string{}
 	for _, c := range cases {

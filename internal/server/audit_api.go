@@ -47,12 +47,44 @@ func (s *Server) auditAPIExports() gin.HandlerFunc {
 	}
 }
 
+// auditedKey marks a request whose audit entry the service wrote with the
+// change itself (see withAPIAudit).
+const auditedKey = "audited"
+
 // recordAPI writes a successful API call to the audit log.
 func (s *Server) recordAPI(c *gin.Context) {
 	status := c.Writer.Status()
-	if s.Audit == nil || status < 200 || status > 299 {
+	if s.Audit == nil || status < 200 || status > 299 || c.GetBool(auditedKey) {
 		return
 	}
+	e := apiAuditEntry(c, status)
+	// The change is committed, or the file sent: record it even if the
+	// client has gone.
+	if err := s.Audit.Record(context.WithoutCancel(c.Request.Context()), e); err != nil {
+		s.Logger.Error("audit", "action", e.Action, "route", c.FullPath(), "error", err)
+	}
+}
+
+// withAPIAudit returns the request's context carrying its audit entry as it
+// will read if the handler answers status, for a service that writes it in
+// the same database transaction as the change (one commit instead of two),
+// and done, to call after the service: it tells recordAPI whether the entry
+// is written.
+func (s *Server) withAPIAudit(c *gin.Context, status int) (ctx context.Context, done func()) {
+	ctx = c.Request.Context()
+	if s.Audit == nil {
+		return ctx, func() {}
+	}
+	e := apiAuditEntry(c, status)
+	return ledger.WithAudit(ctx, e), func() {
+		if e.ID != 0 {
+			c.Set(auditedKey, true)
+		}
+	}
+}
+
+// apiAuditEntry is the audit entry of the API call c answered with status.
+func apiAuditEntry(c *gin.Context, status int) *ledger.AuditEntry {
 	route := c.FullPath()
 	e := &ledger.AuditEntry{
 		Action:  apiAuditAction(c.Request.Method, route),
@@ -67,11 +99,7 @@ func (s *Server) recordAPI(c *gin.Context) {
 		e.MemberName = auditClip("token: "+tok.Name, 200)
 		e.Details["token_id"] = strconv.FormatInt(tok.ID, 10)
 	}
-	// The change is committed, or the file sent: record it even if the
-	// client has gone.
-	if err := s.Audit.Record(context.WithoutCancel(c.Request.Context()), e); err != nil {
-		s.Logger.Error("audit", "action", e.Action, "route", route, "error", err)
-	}
+	return e
 }
 
 // apiAuditAction names an API write in the audit log: "api.", the method,

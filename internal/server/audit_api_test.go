@@ -77,6 +77,9 @@ func TestAPIWritesAudited(t *testing.T) {
 		t.Fatalf("record donation: %d %v", code, body)
 	}
 	last("record donation", "api.post.donations", "", "201", "POST /api/v1/donations")
+	if n := len(entries()); n != 1 { // written with the donation, not again after it
+		t.Fatalf("%d audit entries after one donation, want 1", n)
+	}
 	if e := entries()[0]; e.details["token_id"] != jsonNum(tok.ID) {
 		t.Fatalf("token id %q, want %d", e.details["token_id"], tok.ID)
 	}

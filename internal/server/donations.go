@@ -77,11 +77,13 @@ func (s *Server) handleDonationCreate(c *gin.Context) {
 		return
 	}
 	d.Fund, d.Channel, d.Message, d.IdempotencyKey, d.Fingerprint = req.Fund, ch, req.Message, w.Key, w.Fingerprint
-	rec, err := s.Donations.RecordDonation(c.Request.Context(), d)
+	ctx, audited := s.withAPIAudit(c, http.StatusCreated)
+	rec, err := s.Donations.RecordDonation(ctx, d)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
+	audited()
 	c.Header("Location", fmt.Sprintf("/api/v1/donations/%s", rec.ID))
 	c.JSON(http.StatusCreated, newDonationResponse(rec))
 }
