@@ -491,34 +491,32 @@ func (s *ReportService) GrantRegister(ctx context.Context, f ledger.ReportFilter
 
 // WeeklyIncome implements ledger.ReportService.
 func (s *ReportService) WeeklyIncome(ctx context.Context, f ledger.ReportFilter) ([]ledger.WeeklyAmount, error) {
-	if err := f.ValidatePeriod(true); err != nil {
-		return nil, err
-	}
-	var out []ledger.WeeklyAmount
-	err := s.snapshot(ctx, func(tx pgx.Tx) error {
-		if err := checkFund(ctx, tx, f.Fund); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `select date_trunc('week', r.effective_date)::date, r.key, r.currency, -sum(r.amount)
-			from report_totals r
-			where r.kind = 'channel' and `+totalsIn+` and `+totalsScope+` and ($4::text is null or r.currency = $4)
-			group by 1, 2, 3 having sum(r.amount) <> 0 order by 3, 1, 2`, f.Fund, *f.From, *f.To, f.Currency)
-		if err != nil {
-			return err
-		}
-		out, err = collectWeekly(rows)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("weekly income: %w", translate(err))
-	}
-	return out, nil
+	return s.weekly(ctx, f, "weekly income", `select date_trunc('week', r.effective_date)::date, r.key, r.currency, -sum(r.amount)
+		from report_totals r
+		where r.kind = 'channel' and `+totalsIn+` and `+totalsScope+` and ($4::text is null or r.currency = $4)
+		group by 1, 2, 3 having sum(r.amount) <> 0 order by 3, 1, 2`)
 }
 
 // WeeklyBalance implements ledger.ReportService: for every week that
 // overlaps the period, the sum of the asset postings effective by the
 // week's Sunday, or by To in the last week.
 func (s *ReportService) WeeklyBalance(ctx context.Context, f ledger.ReportFilter) ([]ledger.WeeklyAmount, error) {
+	return s.weekly(ctx, f, "weekly balance", `with mv as (
+			select date_trunc('week', r.effective_date)::date as week, r.currency, sum(r.amount) as amount
+			from report_totals r join accounts a on a.code = r.key
+			where r.kind = 'account' and a.type = 'asset' and r.effective_date <= $3::date and `+totalsScope+`
+			and ($4::text is null or r.currency = $4)
+			group by 1, 2),
+		weeks as (select generate_series(date_trunc('week', $2::date), $3::date, interval '1 week')::date as week),
+		curs as (select distinct currency from mv)
+		select weeks.week, '', curs.currency, coalesce((select sum(mv.amount) from mv where mv.currency = curs.currency and mv.week <= weeks.week), 0)
+		from weeks cross join curs order by 3, 1`)
+}
+
+// weekly runs a chart's query, whose parameters are the filter's fund,
+// from, to and currency ($1 to $4) and whose rows are (week, key, currency,
+// amount), in one snapshot.
+func (s *ReportService) weekly(ctx context.Context, f ledger.ReportFilter, what, sql string) ([]ledger.WeeklyAmount, error) {
 	if err := f.ValidatePeriod(true); err != nil {
 		return nil, err
 	}
@@ -527,39 +525,26 @@ func (s *ReportService) WeeklyBalance(ctx context.Context, f ledger.ReportFilter
 		if err := checkFund(ctx, tx, f.Fund); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `with mv as (
-				select date_trunc('week', r.effective_date)::date as week, r.currency, sum(r.amount) as amount
-				from report_totals r join accounts a on a.code = r.key
-				where r.kind = 'account' and a.type = 'asset' and r.effective_date <= $3::date and `+totalsScope+`
-				and ($4::text is null or r.currency = $4)
-				group by 1, 2),
-			weeks as (select generate_series(date_trunc('week', $2::date), $3::date, interval '1 week')::date as week),
-			curs as (select distinct currency from mv)
-			select weeks.week, '', curs.currency, coalesce((select sum(mv.amount) from mv where mv.currency = curs.currency and mv.week <= weeks.week), 0)
-			from weeks cross join curs order by 3, 1`, f.Fund, *f.From, *f.To, f.Currency)
+		rows, err := tx.Query(ctx, sql, f.Fund, *f.From, *f.To, f.Currency)
 		if err != nil {
 			return err
 		}
-		out, err = collectWeekly(rows)
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.WeeklyAmount, error) {
+			var (
+				w   ledger.WeeklyAmount
+				cur string
+			)
+			if err := r.Scan(&w.Week, &w.Key, &cur, &w.Amount); err != nil {
+				return w, err
+			}
+			c, err := ledger.LookupCurrency(cur)
+			w.Currency = c
+			return w, err
+		})
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("weekly balance: %w", translate(err))
+		return nil, fmt.Errorf("%s: %w", what, translate(err))
 	}
 	return out, nil
-}
-
-func collectWeekly(rows pgx.Rows) ([]ledger.WeeklyAmount, error) {
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.WeeklyAmount, error) {
-		var (
-			w   ledger.WeeklyAmount
-			cur string
-		)
-		if err := r.Scan(&w.Week, &w.Key, &cur, &w.Amount); err != nil {
-			return w, err
-		}
-		c, err := ledger.LookupCurrency(cur)
-		w.Currency = c
-		return w, err
-	})
 }
