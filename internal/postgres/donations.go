@@ -110,17 +110,9 @@ func (s *DonationService) writeGroup(ctx context.Context, tx pgx.Tx, ws []*donat
 	for _, k := range used {
 		taken[k] = true
 	}
-	rows, err = tx.Query(ctx, `select slug from funds where slug = any($1)`, slugs)
+	funds, err := knownFunds(ctx, tx, slugs)
 	if err != nil {
 		return err
-	}
-	known, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
-	}
-	funds := make(map[string]bool, len(known))
-	for _, f := range known {
-		funds[f] = true
 	}
 
 	var (
@@ -130,7 +122,7 @@ func (s *DonationService) writeGroup(ctx context.Context, tx pgx.Tx, ws []*donat
 		bank = map[string]ledger.Currency{}
 	)
 	for _, w := range ws {
-		if taken[w.in.IdempotencyKey] || !funds[w.in.Fund] {
+		if _, known := funds[w.in.Fund]; taken[w.in.IdempotencyKey] || !known {
 			w.alone = true
 			continue
 		}

@@ -292,6 +292,20 @@ func sortBalanceKeys(keys []balanceKey) {
 
 // fundIDs resolves fund slugs to ids, failing with EINVALID for unknown ones.
 func fundIDs(ctx context.Context, q querier, slugs []string) (map[string]int64, error) {
+	ids, err := knownFunds(ctx, q, slugs)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range slugs {
+		if _, ok := ids[s]; !ok {
+			return nil, ledger.Errorf(ledger.EINVALID, "fund %q does not exist", s)
+		}
+	}
+	return ids, nil
+}
+
+// knownFunds resolves the fund slugs that exist to their ids.
+func knownFunds(ctx context.Context, q querier, slugs []string) (map[string]int64, error) {
 	rows, err := q.Query(ctx, `select slug, id from funds where slug = any($1)`, slugs)
 	if err != nil {
 		return nil, err
@@ -301,11 +315,6 @@ func fundIDs(ctx context.Context, q querier, slugs []string) (map[string]int64, 
 	var id int64
 	if _, err := pgx.ForEachRow(rows, []any{&slug, &id}, func() error { ids[slug] = id; return nil }); err != nil {
 		return nil, err
-	}
-	for _, s := range slugs {
-		if _, ok := ids[s]; !ok {
-			return nil, ledger.Errorf(ledger.EINVALID, "fund %q does not exist", s)
-		}
 	}
 	return ids, nil
 }
